@@ -1,0 +1,1 @@
+/* placeholder until protoc-c output is generated */

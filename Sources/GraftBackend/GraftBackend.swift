@@ -1,0 +1,1 @@
+// GraftBackend: see the module's other files.

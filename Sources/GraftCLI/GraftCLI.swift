@@ -1,0 +1,1 @@
+// GraftCLI: see the module's other files.

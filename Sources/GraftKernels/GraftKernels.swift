@@ -1,0 +1,1 @@
+// GraftKernels: see the module's other files.

@@ -1,0 +1,1 @@
+// GraftONNX: see the module's other files.

@@ -1,0 +1,1 @@
+// GraftPasses: see the module's other files.

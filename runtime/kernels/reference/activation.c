@@ -1,0 +1,19 @@
+/* STUB: placeholder kernels returning GRAFT_E_UNSUPPORTED until implemented. */
+#include "graft_kernels.h"
+
+graft_status graft_act_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+size_t graft_act_f32_scratch(const graft_call *c) { (void)c; return 0; }
+graft_status graft_act_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+
+graft_status graft_prelu_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+size_t graft_prelu_f32_scratch(const graft_call *c) { (void)c; return 0; }
+graft_status graft_prelu_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+
+graft_status graft_softmax_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+size_t graft_softmax_f32_scratch(const graft_call *c) { (void)c; return 0; }
+graft_status graft_softmax_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+
+graft_status graft_log_softmax_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+size_t graft_log_softmax_f32_scratch(const graft_call *c) { (void)c; return 0; }
+graft_status graft_log_softmax_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+

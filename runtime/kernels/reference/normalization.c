@@ -1,0 +1,19 @@
+/* STUB: placeholder kernels returning GRAFT_E_UNSUPPORTED until implemented. */
+#include "graft_kernels.h"
+
+graft_status graft_batchnorm_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+size_t graft_batchnorm_f32_scratch(const graft_call *c) { (void)c; return 0; }
+graft_status graft_batchnorm_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+
+graft_status graft_instancenorm_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+size_t graft_instancenorm_f32_scratch(const graft_call *c) { (void)c; return 0; }
+graft_status graft_instancenorm_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+
+graft_status graft_layernorm_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+size_t graft_layernorm_f32_scratch(const graft_call *c) { (void)c; return 0; }
+graft_status graft_layernorm_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+
+graft_status graft_lrn_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+size_t graft_lrn_f32_scratch(const graft_call *c) { (void)c; return 0; }
+graft_status graft_lrn_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+
