@@ -1,0 +1,1 @@
+// GraftTransplant: DPIAT-style weight transfer, analytic init, architecture similarity.
