@@ -5,6 +5,8 @@ public enum CLI {
   public static let commands: [any Command.Type] = [
     InspectCommand.self,
     ConvertCommand.self,
+    TransplantCommand.self,
+    SimilarityCommand.self,
   ]
 
   static let exitCodesHelp = """
