@@ -96,15 +96,37 @@ public enum Transplant {
   public static func run(source: Model, target: Model, options: TransplantOptions = TransplantOptions()) throws
     -> TransplantResult
   {
-    let sa = try architecture(source, file: options.sourceFile)
-    let ta = try architecture(target, file: options.targetFile)
-    try checkCompatible(source: source, sa, target: target, ta, options)
-    let matching = match(source: sa, target: ta, options: options.match)
-    let sim = similarity(sa, ta, options: options.match)
+    try apply(source: source, target: target, options: options)
+  }
 
-    var graph = target.graph
+  /// Initializes every parameter of `target`'s layers with the analytic init alone (no
+  /// source): the baseline a transplant is compared with. `options.initMode` is ignored.
+  public static func initialize(target: Model, options: TransplantOptions = TransplantOptions()) throws
+    -> TransplantResult
+  {
+    var o = options
+    o.initMode = .analytic
+    o.sourceFile = "-"
+    return try apply(source: nil, target: target, options: o)
+  }
+
+  static func apply(source: Model?, target: Model, options: TransplantOptions) throws -> TransplantResult {
+    // Layer node indices refer to the sorted graph, which is also what is written out.
+    var graph = target.graph.hoistingConstants()
+    try graph.sortTopologically(file: options.targetFile)
+    let ta = try architecture(graph, file: options.targetFile)
+    var sa = Architecture(layers: [], items: [], nodeCount: 0)
+    var matching = Matching(value: 0, pairs: [])
+    var sim = Similarity(value: 0, forward: 0, backward: 0, selfA: 0, selfB: Double(ta.layers.count))
+    if let source {
+      sa = try architecture(source, file: options.sourceFile)
+      try checkCompatible(source: source, sa, target: target, ta, options)
+      matching = match(source: sa, target: ta, options: options.match)
+      sim = similarity(sa, ta, options: options.match)
+    }
+
     var store = ParamStore(graph: graph, layers: ta.layers)
-    let sourceInits = source.graph.initializerMap
+    let sourceInits = source?.graph.hoistingConstants().initializerMap ?? [:]
     let head = ta.layers.lastIndex { $0.cls.kind.isDimensional }
     var reports: [LayerReport] = ta.layers.map { l in
       LayerReport(target: l.name, targetClass: l.cls.description, source: nil, score: 0,
@@ -157,8 +179,13 @@ public enum Transplant {
 
   /// The standardized architecture of a model; throws when it has no parametric layer.
   public static func architecture(_ model: Model, file: String) throws -> Architecture {
-    var graph = model.graph
+    var graph = model.graph.hoistingConstants()
     try graph.sortTopologically(file: file)
+    return try architecture(graph, file: file)
+  }
+
+  /// The standardized architecture of a topologically sorted graph.
+  static func architecture(_ graph: Graph, file: String) throws -> Architecture {
     let a = Architecture(graph: graph)
     guard !a.layers.isEmpty else {
       throw GraftError(.invalid, at: Location(file: file),

@@ -136,15 +136,6 @@ func bruteForce(_ sigma: [[Double]], n: Int, m: Int) -> Double {
   let s = Architecture(graph: TransplantNetBuilder.resnet(blocks: [2, 2, 2], widths: [8, 16, 32]).graph)
   let t = Architecture(graph: TransplantNetBuilder.resnet(blocks: [3, 3, 3], widths: [8, 16, 32]).graph)
   let m = match(source: s, target: t)
-  func blockName(_ a: Architecture, _ layer: Int) -> String {
-    let parts = a.layers[layer].name.split(separator: "/")
-    return parts.count > 2 ? String(parts[1]) : "-"
-  }
-  var filled: [String: Set<String>] = [:]
-  for p in m.pairs {
-    let tn = t.layers[p.target].name.split(separator: "/"), sn = s.layers[p.source].name.split(separator: "/")
-    if tn.count > 3 { filled[String(tn[1]), default: []].insert("\(tn[1]) <- \(sn[1])") }
-  }
   for stage in 1...3 {
     let pairs = Set(m.pairs.compactMap { p -> String? in
       let tn = t.layers[p.target].name.split(separator: "/"), sn = s.layers[p.source].name.split(separator: "/")
@@ -172,7 +163,6 @@ func bruteForce(_ sigma: [[Double]], n: Int, m: Int) -> Double {
     })
     #expect(pairs == ["layer\(stage).0<-layer\(stage).0", "layer\(stage).1<-layer\(stage).1"])
   }
-  _ = blockName
 }
 
 @Test func transplantSimilarity() {

@@ -13,6 +13,7 @@ enum TransplantCommand: Command {
   static let help = """
     usage: graft transplant (--from SOURCE.onnx | --from-best DIR) --into TARGET.onnx -o OUT.onnx
                             [--report transfer.json] [--init keep|analytic] [--seed N] [--no-check]
+           graft transplant --into TARGET.onnx -o OUT.onnx [--seed N]   (analytic init only)
 
     Splits both graphs into layers and blocks (blocks between residual Add/Concat joins,
     exporter name scopes as a hint), matches them with DPIAT's dynamic program, copies every
@@ -23,7 +24,8 @@ enum TransplantCommand: Command {
 
     options:
       --from FILE          the trained source model
-      --from-best DIR      use the *.onnx in DIR most similar to the target (see 'graft similarity')
+      --from-best DIR      use the *.onnx in DIR most similar to the target (see 'graft similarity');
+                           without --from or --from-best, every layer gets the analytic init
       --into FILE          the target model (its own values are kept where nothing else applies)
       -o, --output FILE    where to write the ONNX model (written atomically)
       --report FILE        also write the report as JSON
@@ -46,9 +48,7 @@ enum TransplantCommand: Command {
     let seed = try args.option("--seed")
     let noCheck = args.flag("--no-check")
     _ = try args.positionals(exactly: 0, "nothing")
-    guard (from == nil) != (fromBest == nil) else {
-      throw UsageError(from == nil ? "missing source (--from FILE or --from-best DIR)" : "give either --from or --from-best, not both")
-    }
+    if from != nil && fromBest != nil { throw UsageError("give either --from or --from-best, not both") }
     guard let into else { throw UsageError("missing target (--into FILE)") }
     guard let output else { throw UsageError("missing output file (-o out.onnx)") }
     guard let mode = InitMode(rawValue: initName) else {
@@ -60,7 +60,7 @@ enum TransplantCommand: Command {
       seedValue = s
     }
     let target = try ONNXImporter.load(path: into)
-    let sourcePath: String
+    var sourcePath: String? = from
     if let fromBest {
       let ranked = try SimilarityCommand.rank(target: target, targetPath: into, candidates: try onnxFiles(in: fromBest))
       guard let best = ranked.first else {
@@ -68,12 +68,18 @@ enum TransplantCommand: Command {
       }
       out.print(String(format: "best source: %@ (similarity %.4f of %d candidates)", best.path, best.similarity.value, ranked.count))
       sourcePath = best.path
-    } else {
-      sourcePath = from ?? ""
     }
-    let source = try ONNXImporter.load(path: sourcePath)
-    let options = TransplantOptions(initMode: mode, seed: seedValue, sourceFile: sourcePath, targetFile: into)
-    let result = try Transplant.run(source: source, target: target, options: options)
+    let result: TransplantResult
+    if let sourcePath {
+      let source = try ONNXImporter.load(path: sourcePath)
+      let options = TransplantOptions(initMode: mode, seed: seedValue, sourceFile: sourcePath, targetFile: into)
+      result = try Transplant.run(source: source, target: target, options: options)
+    } else {
+      guard mode == .analytic else {
+        throw UsageError("missing source (--from FILE or --from-best DIR); without one only '--init analytic' applies")
+      }
+      result = try Transplant.initialize(target: target, options: TransplantOptions(seed: seedValue, targetFile: into))
+    }
     let bytes = try ONNXExporter.encode(result.model)
     if !noCheck { try FiniteCheck.run(modelBytes: bytes, file: output, seed: seedValue) }
     try bytes.withUnsafeBytes { try writeFileAtomically(output, bytes: $0) }
