@@ -355,19 +355,21 @@ static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int6
         if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
           for (int64_t t = 0; t < run; ++t) dj[t] = 0.0f;
         } else {
-          const float *row = xc + (id * IH + ih) * IW + offw; /* row[o*sw] is input at ow=o */
+          const float *row = xc + (id * IH + ih) * IW; /* row[o*sw + offw] is input at ow=o */
           const int64_t end = ow + run;
           const int64_t a = lo < ow ? ow : (lo > end ? end : lo);
           const int64_t bnd = hi < a ? a : (hi > end ? end : hi);
           int64_t t = 0;
           for (int64_t o = ow; o < a; ++o) dj[t++] = 0.0f;
-          if (sw == 1) {
-            const float *src = row + a;
+          if (bnd <= a) {
+            /* no valid input column in this run */
+          } else if (sw == 1) {
+            const float *src = row + a + offw; /* a >= lo, so a + offw >= 0 */
             float *dd = dj + t;
             for (int64_t o = 0; o < bnd - a; ++o) dd[o] = src[o];
             t += bnd - a;
           } else {
-            for (int64_t o = a; o < bnd; ++o) dj[t++] = row[o * sw];
+            for (int64_t o = a; o < bnd; ++o) dj[t++] = row[o * sw + offw];
           }
           for (int64_t o = bnd; o < end; ++o) dj[t++] = 0.0f;
         }
