@@ -44,8 +44,8 @@ def enc_tensor(t):
     if isinstance(t, Raw):
         dt, shape, data = t.dtype, t.shape, t.data
     else:
-        a = np.ascontiguousarray(t)
-        dt, shape, data = onnx_dtype(a), a.shape, a.tobytes()
+        a = np.asarray(t)
+        dt, shape, data = onnx_dtype(a), a.shape, a.tobytes(order="C")
     out = struct.pack("<iii", 1, dt, len(shape))
     out += b"".join(struct.pack("<q", d) for d in shape)
     return out + struct.pack("<Q", len(data)) + data
@@ -217,7 +217,139 @@ def gen_binary():
     add("min_i64", "min_i64", [i1, i2], [ort_run("Min", [i1, i2])[0]])
 
 
-GENERATORS = [gen_act, gen_binary]
+def const(*vals, dtype=np.int64):
+    return np.array(vals, dtype=dtype)
+
+
+def gen_movement():
+    x = f32(2, 3, 4)
+    add("copy reshape", "copy_any", [x], [x.reshape(6, 4)])
+    add("copy count mismatch", "copy_any", [x], [f32(5, 4)], check="E_SHAPE")
+    add("copy dtype mismatch", "copy_any", [x], [x.astype(np.float64)], check="E_SHAPE")
+    # concat
+    for axis, shapes in [(1, [(2, 3, 4), (2, 1, 4), (2, 5, 4)]), (0, [(1, 3), (4, 3)]), (-1, [(2, 2, 3), (2, 2, 1)]),
+                         (2, [(2, 3, 0), (2, 3, 2)])]:
+        ins = [f32(*s) for s in shapes]
+        add("concat axis %d %s" % (axis, shapes), "concat_any", ins, [ort_run("Concat", ins, {"axis": axis})[0]], {"AXIS": axis})
+    ins = [rng.integers(-5, 5, size=s).astype(np.int64) for s in [(3, 2), (3, 4)]]
+    add("concat i64", "concat_any", ins, [ort_run("Concat", ins, {"axis": 1})[0]], {"AXIS": 1})
+    ins = [rng.integers(0, 2, size=s).astype(np.bool_) for s in [(3, 2), (3, 4)]]
+    add("concat bool", "concat_any", ins, [np.concatenate(ins, 1)], {"AXIS": 1})
+    add("concat bad dims", "concat_any", [f32(2, 3), f32(3, 3)], [f32(5, 3)], {"AXIS": 1}, check="E_SHAPE")
+    add("concat bad sum", "concat_any", [f32(2, 3), f32(2, 3)], [f32(2, 7)], {"AXIS": 1}, check="E_SHAPE")
+    # split
+    x = f32(2, 6, 5)
+    outs = ort_run("Split", [x, const(2, 3, 1)], {"axis": 1}, n_out=3, const_inputs=(1,))
+    add("split axis 1", "split_any", [x], outs, {"AXIS": 1})
+    add("split axis 1 with attr", "split_any", [x], outs, {"AXIS": 1, "SPLIT": [2, 3, 1]})
+    outs = ort_run("Split", [x], {"axis": -1, "num_outputs": 2}, n_out=2)
+    add("split axis -1 uneven", "split_any", [x], outs, {"AXIS": -1})
+    add("split bad sum", "split_any", [x], [f32(2, 2, 5), f32(2, 2, 5)], {"AXIS": 1}, check="E_SHAPE")
+    # slice
+    x = f32(4, 5, 6, 7)
+    big, small = 2**62, -2**62
+    for starts, ends, axes, steps in [
+            ([1], [3], [0], [1]), ([0, 1], [5, -1], [1, 3], [2, 1]), ([-1], [small], [2], [-1]),
+            ([5], [0], [3], [-2]), ([-100, 2], [big, 100], [0, 1], [1, 3]), ([2, 1, 0, 3], [4, 4, 6, 7], [0, 1, 2, 3], [1, 1, 2, 1]),
+            ([3], [3], [2], [1]), ([0], [-1], [-1], [1]), ([6], [-100], [3], [-3])]:
+        y = ort_run("Slice", [x, const(*starts), const(*ends), const(*axes), const(*steps)], const_inputs=(1, 2, 3, 4))[0]
+        add("slice %s %s %s %s" % (starts, ends, axes, steps), "slice_any", [x], [y],
+            {"STARTS": starts, "ENDS": ends, "AXES": axes, "STEPS": steps})
+    y = ort_run("Slice", [x, const(1, 2), const(3, 4)], const_inputs=(1, 2))[0]
+    add("slice default axes/steps", "slice_any", [x], [y], {"STARTS": [1, 2], "ENDS": [3, 4]})
+    add("slice out shape wrong", "slice_any", [x], [y[:1]], {"STARTS": [1, 2], "ENDS": [3, 4]}, check="E_SHAPE")
+    add("slice step 0", "slice_any", [x], [y], {"STARTS": [1], "ENDS": [3], "STEPS": [0]}, check="E_SHAPE")
+    add("slice dup axes", "slice_any", [x], [y], {"STARTS": [1, 1], "ENDS": [3, 3], "AXES": [0, 0]}, check="E_SHAPE")
+    xi = rng.integers(0, 255, size=(3, 8)).astype(np.uint8)
+    add("slice u8 neg step", "slice_any", [xi], [xi[::-1, 6:1:-2]], {"STARTS": [-1, 6], "ENDS": [small, 1], "STEPS": [-1, -2]})
+    # pad (begins..., ends...)
+    x = f32(2, 3, 4, 5)
+    for mode, mcode in [("constant", 0), ("reflect", 1), ("edge", 2), ("wrap", 3)]:
+        for pads in [[0, 0, 1, 2, 0, 0, 2, 1], [0, 1, -1, 3, 1, 0, 2, -2], [0, 0, 3, 4, 0, 0, 3, 4]]:
+            if mode == "reflect" and min(pads) < 0:
+                continue
+            ins = [x, const(*pads)] + ([np.array(1.5, np.float32)] if mode == "constant" else [])
+            y = ort_run("Pad", ins, {"mode": mode}, const_inputs=(1, 2))[0]
+            add("pad %s %s" % (mode, pads), "pad_any", [x], [y], {"PADS": pads, "MODE": mcode, "VALUE": 1.5})
+    xi = rng.integers(-9, 9, size=(3, 4)).astype(np.int64)
+    y = ort_run("Pad", [xi, const(1, 0, 0, 2), np.array(7, np.int64)], const_inputs=(1, 2))[0]
+    add("pad i64 constant 7", "pad_any", [xi], [y], {"PADS": [1, 0, 0, 2], "VALUE": 7.0})
+    add("pad bad out", "pad_any", [x], [x], {"PADS": [0, 0, 1, 0, 0, 0, 0, 0]}, check="E_SHAPE")
+    # transpose
+    for shape, perm in [((2, 3, 4, 5), [0, 2, 3, 1]), ((2, 3, 4, 5), [0, 3, 1, 2]), ((37, 45), [1, 0]),
+                        ((2, 3, 4), [2, 0, 1]), ((2, 1, 4, 1, 3), [4, 3, 2, 1, 0]), ((1, 3, 1, 5), [0, 2, 1, 3]),
+                        ((3, 70, 33), [0, 2, 1]), ((2, 3, 4, 5, 6), [1, 0, 3, 4, 2]), ((5,), [0])]:
+        xt = f32(*shape)
+        add("transpose %s %s" % (shape, perm), "transpose_any", [xt], [ort_run("Transpose", [xt], {"perm": perm})[0]], {"PERM": perm})
+    xt = f32(2, 3, 4)
+    add("transpose default perm", "transpose_any", [xt], [ort_run("Transpose", [xt])[0]])
+    for dt in [np.uint8, np.int16, np.int64]:
+        xt = rng.integers(0, 100, size=(3, 5, 7)).astype(dt)
+        add("transpose %s" % np.dtype(dt).name, "transpose_any", [xt], [xt.transpose(1, 2, 0).copy()], {"PERM": [1, 2, 0]})
+    add("transpose bad perm", "transpose_any", [xt], [xt], {"PERM": [0, 0, 1]}, check="E_SHAPE")
+    # gather
+    x = f32(5, 4, 3)
+    for axis, ind in [(0, np.array([0, 4, -1, 2], np.int64)), (1, np.array([[1, 0], [-4, 3]], np.int32)),
+                      (2, np.array(1, np.int64)), (-1, np.array([2, 2, 0], np.int64))]:
+        add("gather axis %d %s" % (axis, ind.dtype.name), "gather_any", [x, ind], [ort_run("Gather", [x, ind], {"axis": axis})[0]], {"AXIS": axis})
+    add("gather out of range", "gather_any", [x, np.array([0, 5], np.int64)], [f32(2, 4, 3)], {"AXIS": 0}, evals="E_NUMERIC")
+    add("gather out of range neg", "gather_any", [x, np.array([-6], np.int64)], [f32(1, 4, 3)], {"AXIS": 0}, evals="E_NUMERIC")
+    add("gather bad out", "gather_any", [x, np.array([0, 1], np.int64)], [f32(2, 4)], {"AXIS": 0}, check="E_SHAPE")
+    ind = rng.integers(-3, 3, size=(4, 2, 3)).astype(np.int64)
+    add("gather_elements axis 0", "gather_elements_any", [x, ind], [ort_run("GatherElements", [x, ind], {"axis": 0})[0]], {"AXIS": 0})
+    ind = rng.integers(-4, 4, size=(5, 6, 2)).astype(np.int32)
+    add("gather_elements axis 1", "gather_elements_any", [x, ind], [ort_run("GatherElements", [x, ind], {"axis": 1})[0]], {"AXIS": 1})
+    add("gather_elements oob", "gather_elements_any", [x, np.full((5, 4, 3), 3, np.int64)], [x], {"AXIS": 2}, evals="E_NUMERIC")
+    # tile / expand / where
+    x = f32(2, 3, 4)
+    for rep in [[1, 2, 3], [3, 1, 1], [2, 2, 2]]:
+        add("tile %s" % rep, "tile_any", [x], [ort_run("Tile", [x, const(*rep)], const_inputs=(1,))[0]], {"REPEATS": rep})
+    add("tile without repeats", "tile_any", [x], [np.tile(x, (2, 1, 2))])
+    for shape, target in [((3, 1), (2, 3, 4)), ((1,), (5, 2)), ((4,), (3, 4)), ((2, 1, 4), (2, 3, 4))]:
+        xe = f32(*shape)
+        add("expand %s -> %s" % (shape, target), "expand_any", [xe], [ort_run("Expand", [xe, const(*target)], const_inputs=(1,))[0]])
+    xe = rng.integers(0, 9, size=(3, 1)).astype(np.int64)
+    add("expand i64", "expand_any", [xe], [np.broadcast_to(xe, (2, 3, 5)).copy()])
+    add("expand bad", "expand_any", [f32(3, 2)], [f32(3, 4)], check="E_SHAPE")
+    cond = rng.integers(0, 2, size=(3, 1, 5)).astype(np.bool_)
+    a, b = f32(4, 5), f32(3, 4, 1)
+    add("where f32", "where_any", [cond, a, b], [ort_run("Where", [cond, a, b])[0]])
+    ai, bi = rng.integers(0, 9, size=(4, 5)).astype(np.int64), np.array(-1, np.int64)
+    add("where i64 scalar", "where_any", [cond, ai, bi], [ort_run("Where", [cond, ai, bi])[0]])
+    # cast
+    xf = np.concatenate([f32(40, lo=-300, hi=300), np.array([0.5, -0.5, 1.5, 2.5, -2.5, 65504, 65520, 1e-6, 3e-8, -0.0,
+                                                              np.inf, -np.inf, 1e-40, 70000, 0.099976, 2.75e-5], np.float32)])
+    for dt in [np.float16, np.float64, np.int32, np.int64, np.int8, np.int16, np.uint8, np.bool_]:
+        src = xf if dt in (np.float16, np.float64, np.bool_) else np.clip(xf, -120, 120).astype(np.float32)
+        tp = helper.np_dtype_to_tensor_dtype(np.dtype(dt))
+        add("cast f32 -> %s" % np.dtype(dt).name, "cast_any", [src], [ort_run("Cast", [src], {"to": tp})[0]], {"TO": tp})
+    import ml_dtypes  # onnxruntime cannot hand bfloat16 to numpy; ml_dtypes rounds to nearest even
+    y = xf.astype(ml_dtypes.bfloat16)
+    add("cast f32 -> bf16", "cast_any", [xf], [Raw(16, xf.shape, y.view(np.uint16).tobytes())], {"TO": 16})
+    h = xf.astype(np.float16)
+    add("cast f16 -> f32", "cast_any", [h], [ort_run("Cast", [h], {"to": 1})[0]], {"TO": 1})
+    bfb = (xf.view(np.uint32) >> 16).astype(np.uint16)
+    add("cast bf16 -> f32", "cast_any", [Raw(16, bfb.shape, bfb.tobytes())], [(bfb.astype(np.uint32) << 16).view(np.float32)], {"TO": 1})
+    for src in [rng.integers(-2**40, 2**40, size=(33,)).astype(np.int64), rng.integers(-300, 300, size=(33,)).astype(np.int32),
+                rng.integers(0, 2, size=(33,)).astype(np.bool_), rng.integers(0, 255, size=(33,)).astype(np.uint8),
+                f32(33, lo=-1e5, hi=1e5).astype(np.float64)]:
+        for tp in [1, 6, 7, 9, 10, 11, 3]:
+            if src.dtype == np.float64 and tp == 3:
+                continue
+            ys = ort_run("Cast", [src], {"to": tp})[0]
+            add("cast %s -> %d" % (src.dtype.name, tp), "cast_any", [src], [ys], {"TO": tp})
+    add("cast bad to", "cast_any", [xf], [xf.astype(np.float64)], {"TO": 1}, check="E_SHAPE")
+    # depth_to_space / space_to_depth
+    x = f32(2, 8, 3, 5)
+    for mode, code in [("DCR", 0), ("CRD", 1)]:
+        add("depth_to_space %s" % mode, "depth_to_space_any", [x], [ort_run("DepthToSpace", [x], {"blocksize": 2, "mode": mode})[0]],
+            {"BLOCK_SIZE": 2, "MODE": code})
+    x = f32(2, 3, 6, 9)
+    add("space_to_depth", "space_to_depth_any", [x], [ort_run("SpaceToDepth", [x], {"blocksize": 3})[0]], {"BLOCK_SIZE": 3})
+    add("space_to_depth bad", "space_to_depth_any", [x], [f32(2, 27, 2, 4)], {"BLOCK_SIZE": 3}, check="E_SHAPE")
+
+
+GENERATORS = [gen_act, gen_binary, gen_movement]
 
 
 def main():
