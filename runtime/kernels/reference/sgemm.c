@@ -299,7 +299,7 @@ static void pack_b_strided(const graft_sgemm_b *b, int64_t k0, int64_t kc, int64
       for (int64_t k = 0; k < kc; ++k) {
         float *d = dst + k * w;
         const float *sk = s + k * b->rs;
-        for (int64_t j = 0; j < real; ++j) d[j] = sk[j];
+        memcpy(d, sk, (size_t)real * sizeof(float));
         for (int64_t j = real; j < w; ++j) d[j] = 0.0f;
       }
     } else {
@@ -321,7 +321,10 @@ static int64_t first_at_least(int64_t lo, int64_t off, int64_t s, int64_t n) {
   return o > n ? n : o;
 }
 
-/* Implicit im2col rows [k0, k0+kc) x cols [n0, n0+nc) -> panels kc x w. */
+/* Implicit im2col rows [k0, k0+kc) x cols [n0, n0+nc) -> panels kc x w (full panels are nr
+   wide, the last one is narrower and zero-padded to its width). Row-outer: the (c, kd, kh, kw)
+   of each row is advanced incrementally (no divisions), then the row's columns are walked as
+   runs that stop at output-row and panel boundaries; each run is a zero fill or a copy. */
 static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int64_t n0,
                         int64_t nc, int nr, int unit, float *dst) {
   const int64_t ID = cv->in[0], IH = cv->in[1], IW = cv->in[2];
@@ -329,63 +332,79 @@ static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int6
   const int64_t KD = cv->kernel[0], KH = cv->kernel[1], KW = cv->kernel[2];
   const int64_t kvol = KD * KH * KW;
   const int64_t sw = cv->stride[2];
-  for (int64_t jp = 0; jp < nc; jp += nr) {
-    const int64_t real = nc - jp < nr ? nc - jp : nr;
-    const int64_t w = panel_width(nc - jp, nr, unit);
-    const int64_t nstart = n0 + jp;
-    const int64_t od0 = nstart / (OH * OW), oh0 = (nstart / OW) % OH, ow0 = nstart % OW;
-    for (int64_t kk = 0; kk < kc; ++kk) {
-      const int64_t kidx = k0 + kk;
-      const int64_t ch = kidx / kvol, r = kidx % kvol;
-      const int64_t kd = r / (KH * KW), kh = (r / KW) % KH, kw = r % KW;
-      const int64_t offd = kd * cv->dilation[0] - cv->pad[0];
-      const int64_t offh = kh * cv->dilation[1] - cv->pad[1];
-      const int64_t offw = kw * cv->dilation[2] - cv->pad[2];
-      /* valid ow: 0 <= ow*sw + offw < IW */
-      const int64_t lo = first_at_least(0, offw, sw, OW);
-      const int64_t hi = first_at_least(IW, offw, sw, OW);
-      const float *xc = cv->x + ch * ID * IH * IW;
-      float *d = dst + kk * w;
-      int64_t od = od0, oh = oh0, ow = ow0, j = 0;
-      while (j < real) {
-        int64_t run = OW - ow;
-        if (run > real - j) run = real - j;
-        const int64_t id = od * cv->stride[0] + offd, ih = oh * cv->stride[1] + offh;
-        float *dj = d + j;
-        if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
-          for (int64_t t = 0; t < run; ++t) dj[t] = 0.0f;
-        } else {
-          const float *row = xc + (id * IH + ih) * IW; /* row[o*sw + offw] is input at ow=o */
-          const int64_t end = ow + run;
-          const int64_t a = lo < ow ? ow : (lo > end ? end : lo);
-          const int64_t bnd = hi < a ? a : (hi > end ? end : hi);
-          int64_t t = 0;
-          for (int64_t o = ow; o < a; ++o) dj[t++] = 0.0f;
-          if (bnd <= a) {
-            /* no valid input column in this run */
-          } else if (sw == 1) {
-            const float *src = row + a + offw; /* a >= lo, so a + offw >= 0 */
-            float *dd = dj + t;
-            for (int64_t o = 0; o < bnd - a; ++o) dd[o] = src[o];
-            t += bnd - a;
+  const int64_t full_panels = nc / nr, last_real = nc - full_panels * nr;
+  const int64_t last_w = last_real ? round_up(last_real, unit) : 0;
+  const int64_t od0 = n0 / (OH * OW), oh0 = (n0 / OW) % OH, ow0 = n0 % OW;
+  int64_t ch = k0 / kvol, r = k0 % kvol;
+  int64_t kd = r / (KH * KW), kh = (r / KW) % KH, kw = r % KW;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const int64_t offd = kd * cv->dilation[0] - cv->pad[0];
+    const int64_t offh = kh * cv->dilation[1] - cv->pad[1];
+    const int64_t offw = kw * cv->dilation[2] - cv->pad[2];
+    /* valid ow: 0 <= ow*sw + offw < IW */
+    const int64_t lo = first_at_least(0, offw, sw, OW);
+    const int64_t hi = first_at_least(IW, offw, sw, OW);
+    const float *xc = cv->x + ch * ID * IH * IW;
+    int64_t od = od0, oh = oh0, ow = ow0, j = 0, p = 0, jj = 0;
+    float *pd = dst + kk * nr; /* row kk of panel 0 */
+    int64_t wp = full_panels > 0 ? nr : last_w;
+    if (full_panels == 0) pd = dst + kk * last_w;
+    while (j < nc) {
+      int64_t run = OW - ow;
+      if (run > wp - jj) run = wp - jj;
+      if (run > nc - j) run = nc - j;
+      const int64_t id = od * cv->stride[0] + offd, ih = oh * cv->stride[1] + offh;
+      float *d = pd + jj;
+      if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
+        memset(d, 0, (size_t)run * sizeof(float));
+      } else {
+        const float *row = xc + (id * IH + ih) * IW; /* row[o*sw + offw] is input at ow=o */
+        const int64_t end = ow + run;
+        const int64_t a = lo < ow ? ow : (lo > end ? end : lo);
+        const int64_t bnd = hi < a ? a : (hi > end ? end : hi);
+        if (a > ow) memset(d, 0, (size_t)(a - ow) * sizeof(float));
+        if (bnd > a) {
+          float *dd = d + (a - ow);
+          if (sw == 1) {
+            memcpy(dd, row + a + offw, (size_t)(bnd - a) * sizeof(float)); /* a >= lo: in range */
           } else {
-            for (int64_t o = a; o < bnd; ++o) dj[t++] = row[o * sw + offw];
+            const float *src = row + a * sw + offw;
+            for (int64_t o = 0; o < bnd - a; ++o) dd[o] = src[o * sw];
           }
-          for (int64_t o = bnd; o < end; ++o) dj[t++] = 0.0f;
         }
-        j += run;
-        ow += run;
-        if (ow == OW) {
-          ow = 0;
-          if (++oh == OH) {
-            oh = 0;
-            ++od;
-          }
+        if (end > bnd) memset(d + (bnd - ow), 0, (size_t)(end - bnd) * sizeof(float));
+      }
+      j += run;
+      jj += run;
+      ow += run;
+      if (ow == OW) {
+        ow = 0;
+        if (++oh == OH) {
+          oh = 0;
+          ++od;
         }
       }
-      for (int64_t t = real; t < w; ++t) d[t] = 0.0f;
+      if (jj == wp && j < nc) { /* next panel */
+        ++p;
+        jj = 0;
+        wp = p < full_panels ? nr : last_w;
+        pd = dst + p * nr * kc + kk * wp;
+      }
     }
-    dst += kc * w;
+    if (last_real) {
+      float *lp = dst + full_panels * nr * kc + kk * last_w;
+      for (int64_t t = last_real; t < last_w; ++t) lp[t] = 0.0f;
+    }
+    if (++kw == KW) {
+      kw = 0;
+      if (++kh == KH) {
+        kh = 0;
+        if (++kd == KD) {
+          kd = 0;
+          ++ch;
+        }
+      }
+    }
   }
 }
 
