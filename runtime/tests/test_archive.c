@@ -146,6 +146,19 @@ static void test_status_names(void) {
   CHECK(graft_version() == GRAFT_VERSION_NUMBER);
 }
 
+static void test_kernel_table(void) {
+  current = "kernel_table";
+  const graft_kernel *k = graft_kernel_get(GRAFT_KERNEL_add_f32);
+  CHECK(k && k->id == GRAFT_KERNEL_add_f32 && strcmp(k->name, "add_f32") == 0);
+  CHECK(k && k->min_inputs == 2 && k->max_inputs == 2 && k->check && k->eval);
+  CHECK(graft_kernel_get(0) == NULL && graft_kernel_get(5) == NULL);
+  CHECK(graft_kernel_get(GRAFT_KERNEL_ID_END) == NULL && graft_kernel_get(UINT32_MAX) == NULL);
+  const graft_kernel *c = graft_kernel_find("conv_f32");
+  CHECK(c && c->id == GRAFT_KERNEL_conv_f32);
+  CHECK(graft_kernel_find("gru_f32") == graft_kernel_get(GRAFT_KERNEL_gru_f32));
+  CHECK(graft_kernel_find("no_such_kernel") == NULL && graft_kernel_find(NULL) == NULL);
+}
+
 static void test_crc32(void) {
   current = "crc32";
   /* The check value of CRC-32/ISO-HDLC. */
@@ -817,6 +830,7 @@ static void test_decompress_bad(void) {
 
 int main(void) {
   test_status_names();
+  test_kernel_table();
   test_crc32();
   test_inflate_roundtrip();
   test_inflate_fuzz();
