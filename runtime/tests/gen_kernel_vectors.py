@@ -349,7 +349,74 @@ def gen_movement():
     add("space_to_depth bad", "space_to_depth_any", [x], [f32(2, 27, 2, 4)], {"BLOCK_SIZE": 3}, check="E_SHAPE")
 
 
-GENERATORS = [gen_act, gen_binary, gen_movement]
+def gen_norm_pool():
+    x = f32(2, 3, 4, 5)
+    sc, b, mu, var = f32(3), f32(3), f32(3), f32(3, lo=0.1, hi=2)
+    y = ort_run("BatchNormalization", [x, sc, b, mu, var], {"epsilon": 1e-3})[0]
+    add("batchnorm", "batchnorm_f32", [x, sc, b, mu, var], [y], {"EPSILON": 1e-3})
+    x2 = f32(4, 3)
+    add("batchnorm rank 2 default eps", "batchnorm_f32", [x2, sc, b, mu, var], [ort_run("BatchNormalization", [x2, sc, b, mu, var])[0]])
+    add("batchnorm bad C", "batchnorm_f32", [x, f32(4), b, mu, var], [y], check="E_SHAPE")
+    x = f32(2, 3, 7, 9, lo=-2, hi=5)
+    add("instancenorm", "instancenorm_f32", [x, sc, b], [ort_run("InstanceNormalization", [x, sc, b], {"epsilon": 1e-4})[0]], {"EPSILON": 1e-4})
+    x = f32(3, 4, 64, lo=-4, hi=6)
+    for axis in [-1, 1, 2]:
+        m = int(np.prod(x.shape[axis:])) if axis != -1 else 64
+        shp = x.shape[axis:] if axis != -1 else (64,)
+        s_, b_ = f32(*shp), f32(*shp)
+        add("layernorm axis %d" % axis, "layernorm_f32", [x, s_, b_], [ort_run("LayerNormalization", [x, s_, b_], {"axis": axis, "epsilon": 1e-5})[0]],
+            {"AXIS": axis, "EPSILON": 1e-5}, atol=5e-6)
+        add("layernorm axis %d no bias" % axis, "layernorm_f32", [x, s_, None], [ort_run("LayerNormalization", [x, s_], {"axis": axis})[0]],
+            {"AXIS": axis}, atol=5e-6)
+    add("layernorm bad scale", "layernorm_f32", [x, f32(63)], [x], {"AXIS": -1}, check="E_SHAPE")
+    x = f32(2, 7, 3, 4)
+    for size in [3, 1]:
+        add("lrn size %d" % size, "lrn_f32", [x], [ort_run("LRN", [x], {"size": size, "alpha": 0.01, "beta": 0.6, "bias": 1.5})[0]],
+            {"SIZE": size, "ALPHA": 0.01, "BETA": 0.6, "BIAS": 1.5})
+    add("lrn defaults", "lrn_f32", [x], [ort_run("LRN", [x], {"size": 5})[0]], {"SIZE": 5})
+
+    # pools
+    x = f32(2, 3, 11, 13)
+    configs = [
+        dict(kernel_shape=[3, 3], strides=[2, 2]),
+        dict(kernel_shape=[2, 2], strides=[2, 2]),
+        dict(kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1]),
+        dict(kernel_shape=[3, 2], strides=[2, 3], pads=[1, 0, 2, 1], ceil_mode=1),
+        dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+        dict(kernel_shape=[2, 3], strides=[1, 2], dilations=[2, 2], pads=[1, 2, 1, 0]),
+        dict(kernel_shape=[5, 5], strides=[3, 3], pads=[2, 2, 2, 2], ceil_mode=1),
+    ]
+    gk = {"kernel_shape": "KERNEL_SHAPE", "strides": "STRIDES", "pads": "PADS", "dilations": "DILATIONS", "ceil_mode": "CEIL_MODE",
+          "count_include_pad": "COUNT_INCLUDE_PAD"}
+    for cfg in configs:
+        add("maxpool %s" % cfg, "maxpool_f32", [x], [ort_run("MaxPool", [x], cfg)[0]], {gk[k]: v for k, v in cfg.items()})
+        for cip in [0, 1]:
+            if "dilations" in cfg:
+                continue
+            c2 = dict(cfg, count_include_pad=cip)
+            add("avgpool %s" % c2, "avgpool_f32", [x], [ort_run("AveragePool", [x], c2)[0]], {gk[k]: v for k, v in c2.items()})
+    x1 = f32(2, 3, 17)
+    cfg = dict(kernel_shape=[4], strides=[3], pads=[2, 1])
+    add("maxpool 1d", "maxpool_f32", [x1], [ort_run("MaxPool", [x1], cfg)[0]], {gk[k]: v for k, v in cfg.items()})
+    add("avgpool 1d", "avgpool_f32", [x1], [ort_run("AveragePool", [x1], cfg)[0]], {gk[k]: v for k, v in cfg.items()})
+    x3 = f32(1, 2, 5, 6, 7)
+    cfg = dict(kernel_shape=[2, 3, 2], strides=[1, 2, 2], pads=[0, 1, 1, 1, 1, 0])
+    add("maxpool 3d", "maxpool_f32", [x3], [ort_run("MaxPool", [x3], cfg)[0]], {gk[k]: v for k, v in cfg.items()})
+    add("avgpool 3d", "avgpool_f32", [x3], [ort_run("AveragePool", [x3], cfg)[0]], {gk[k]: v for k, v in cfg.items()})
+    cfg = dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    add("lppool p2", "lppool_f32", [x], [ort_run("LpPool", [x], dict(cfg, p=2))[0]], {gk[k]: v for k, v in cfg.items()})
+    add("lppool p3", "lppool_f32", [x], [ort_run("LpPool", [x], dict(cfg, p=3))[0]], dict({gk[k]: v for k, v in cfg.items()}, P=3.0), rtol=2e-5)
+    add("maxpool bad out", "maxpool_f32", [x], [f32(2, 3, 5, 5)], {"KERNEL_SHAPE": [3, 3], "STRIDES": [2, 2]}, check="E_SHAPE")
+    add("maxpool no kernel", "maxpool_f32", [x], [x], {}, check="E_SHAPE")
+    add("maxpool kernel too big", "maxpool_f32", [x], [f32(2, 3, 1, 1)], {"KERNEL_SHAPE": [12, 3]}, check="E_SHAPE")
+    for shape in [(2, 3, 11, 13), (2, 5, 7), (1, 2, 3, 4, 5)]:
+        xg = f32(*shape)
+        add("global_avgpool %s" % (shape,), "global_avgpool_f32", [xg], [ort_run("GlobalAveragePool", [xg])[0]])
+        add("global_maxpool %s" % (shape,), "global_maxpool_f32", [xg], [ort_run("GlobalMaxPool", [xg])[0]])
+    add("global_avgpool bad", "global_avgpool_f32", [x], [f32(2, 3, 1, 2)], check="E_SHAPE")
+
+
+GENERATORS = [gen_act, gen_binary, gen_movement, gen_norm_pool]
 
 
 def main():
