@@ -416,7 +416,21 @@ def gen_norm_pool():
     add("global_avgpool bad", "global_avgpool_f32", [x], [f32(2, 3, 1, 2)], check="E_SHAPE")
 
 
-GENERATORS = [gen_act, gen_binary, gen_movement, gen_norm_pool]
+def gen_unary():
+    x = f32(4, 33, lo=-6, hi=6)
+    x.flat[:8] = [0.5, 1.5, 2.5, -0.5, -2.5, 0.0, -0.0, 3.49999]
+    xp = f32(4, 33, lo=1e-3, hi=50)
+    for op, k, src in [("Erf", "erf_f32", x), ("Exp", "exp_f32", x), ("Log", "log_f32", xp), ("Sqrt", "sqrt_f32", xp),
+                       ("Neg", "neg_f32", x), ("Abs", "abs_f32", x), ("Reciprocal", "reciprocal_f32", xp),
+                       ("Floor", "floor_f32", x), ("Ceil", "ceil_f32", x), ("Round", "round_f32", x), ("Sin", "sin_f32", x),
+                       ("Cos", "cos_f32", x), ("Sign", "sign_f32", x)]:
+        add(k, k, [src], [ort_run(op, [src])[0]], atol=2e-6)
+    bx = rng.integers(0, 2, size=(3, 7)).astype(np.bool_)
+    add("not_bool", "not_bool", [bx], [ort_run("Not", [bx])[0]])
+    add("exp bad shape", "exp_f32", [x], [xp.reshape(33, 4)], check="E_SHAPE")
+
+
+GENERATORS = [gen_act, gen_binary, gen_movement, gen_norm_pool, gen_unary]
 
 
 def main():
