@@ -430,7 +430,36 @@ def gen_unary():
     add("exp bad shape", "exp_f32", [x], [xp.reshape(33, 4)], check="E_SHAPE")
 
 
-GENERATORS = [gen_act, gen_binary, gen_movement, gen_norm_pool, gen_unary]
+def gen_reduce():
+    x = f32(3, 4, 5, 6, lo=-2, hi=2)
+    xp = f32(3, 4, 5, 6, lo=0.5, hi=1.5)
+    ops = [("ReduceMean", "reduce_mean_f32"), ("ReduceSum", "reduce_sum_f32"), ("ReduceMax", "reduce_max_f32"),
+           ("ReduceMin", "reduce_min_f32"), ("ReduceL2", "reduce_l2_f32"), ("ReduceProd", "reduce_prod_f32"),
+           ("ReduceL1", "reduce_l1_f32"), ("ReduceSumSquare", "reduce_sumsq_f32"), ("ReduceLogSumExp", "reduce_logsumexp_f32")]
+    for axes, keep in [([1], 1), ([3], 0), ([0, 2], 1), ([2, 3], 0), ([-1], 1), ([], 0), ([0, 1, 2, 3], 1), ([1, 3], 0)]:
+        for op, k in ops:
+            src = xp if op == "ReduceProd" else x
+            ins = [src] + ([const(*axes)] if axes else [])
+            y = ort_run(op, ins, {"keepdims": keep}, opset=18, const_inputs=(1,))[0]
+            add("%s axes %s keep %d" % (k, axes, keep), k, [src], [y], {"AXES": axes, "KEEPDIMS": keep} if axes else {"KEEPDIMS": keep},
+                rtol=2e-5, atol=2e-6)
+    y = ort_run("ReduceSum", [x], {"keepdims": 1, "noop_with_empty_axes": 1}, opset=18)[0]
+    add("reduce_sum noop", "reduce_sum_f32", [x], [y], {"NOOP_WITH_EMPTY_AXES": 1})
+    big = f32(16, 2048, lo=0, hi=1)
+    add("reduce_mean large inner", "reduce_mean_f32", [big], [ort_run("ReduceMean", [big, const(1)], opset=18, const_inputs=(1,))[0]], {"AXES": [1]})
+    add("reduce_mean large outer", "reduce_mean_f32", [big], [ort_run("ReduceMean", [big, const(0)], opset=18, const_inputs=(1,))[0]], {"AXES": [0]})
+    add("reduce bad out", "reduce_sum_f32", [x], [f32(3, 5, 6)], {"AXES": [1], "KEEPDIMS": 1}, check="E_SHAPE")
+    add("reduce dup axes", "reduce_sum_f32", [x], [f32(3, 5, 6)], {"AXES": [1, 1], "KEEPDIMS": 0}, check="E_SHAPE")
+    add("reduce bad axis", "reduce_sum_f32", [x], [f32(3, 5, 6)], {"AXES": [4], "KEEPDIMS": 0}, check="E_SHAPE")
+    xa = rng.integers(0, 4, size=(3, 4, 5)).astype(np.float32)  # many ties
+    for op, k in [("ArgMax", "argmax_f32"), ("ArgMin", "argmin_f32")]:
+        for axis, keep, last in [(0, 1, 0), (1, 0, 0), (2, 1, 1), (-1, 0, 1), (1, 1, 1)]:
+            y = ort_run(op, [xa], {"axis": axis, "keepdims": keep, "select_last_index": last})[0]
+            add("%s axis %d keep %d last %d" % (k, axis, keep, last), k, [xa], [y], {"AXIS": axis, "KEEPDIMS": keep, "SELECT_LAST_INDEX": last})
+    add("argmax bad out dtype", "argmax_f32", [xa], [f32(1, 4, 5)], {"AXIS": 0}, check="E_SHAPE")
+
+
+GENERATORS = [gen_act, gen_binary, gen_movement, gen_norm_pool, gen_unary, gen_reduce]
 
 
 def main():
