@@ -828,6 +828,169 @@ static void test_decompress_bad(void) {
   free(zeros);
 }
 
+/* conv_f32 needs GEMM scratch: the archive must reserve at least what graft_conv_f32_scratch
+   asks (else GRAFT_E_BOUNDS at open), and a run with it matches a naive double convolution. */
+static void test_conv_scratch(void) {
+  current = "conv_scratch";
+  enum { CI = 2, CO = 3, H = 5, W = 5, K = 3 };
+  float wdata[CO * CI * K * K], bdata[CO], xin[CI * H * W];
+  for (int i = 0; i < CO * CI * K * K; ++i) wdata[i] = (float)((int)(rnd() % 200) - 100) / 64.0f;
+  for (int i = 0; i < CO; ++i) bdata[i] = (float)((int)(rnd() % 100) - 50) / 16.0f;
+  for (int i = 0; i < CI * H * W; ++i) xin[i] = (float)((int)(rnd() % 200) - 100) / 32.0f;
+  const int64_t xd[4] = {1, CI, H, W}, wd[4] = {CO, CI, K, K}, bd[1] = {CO}, yd[4] = {1, CO, H, W};
+  const int64_t ks[2] = {K, K}, st[2] = {1, 1}, dl[2] = {1, 1}, pads[4] = {1, 1, 1, 1};
+  /* the kernel's own scratch need for these shapes */
+  graft_tensor tx = {0}, tw = {0}, tb = {0}, ty = {0};
+  tx.dtype = tw.dtype = tb.dtype = ty.dtype = GRAFT_DTYPE_FLOAT32;
+  tx.rank = tw.rank = ty.rank = 4;
+  tb.rank = 1;
+  memcpy(tx.dims, xd, sizeof xd);
+  memcpy(tw.dims, wd, sizeof wd);
+  memcpy(tb.dims, bd, sizeof bd);
+  memcpy(ty.dims, yd, sizeof yd);
+  const graft_tensor *ins[3] = {&tx, &tw, &tb};
+  graft_tensor *outs[1] = {&ty};
+  int64_t one = 1;
+  graft_attr attrs[5] = {{GRAFT_ATTR_KERNEL_SHAPE, GRAFT_ATTR_T_INTS, 2, ks, NULL},
+                         {GRAFT_ATTR_STRIDES, GRAFT_ATTR_T_INTS, 2, st, NULL},
+                         {GRAFT_ATTR_DILATIONS, GRAFT_ATTR_T_INTS, 2, dl, NULL},
+                         {GRAFT_ATTR_PADS, GRAFT_ATTR_T_INTS, 4, pads, NULL},
+                         {GRAFT_ATTR_GROUP, GRAFT_ATTR_T_INT, 1, &one, NULL}};
+  graft_call call = {ins, outs, 3, 1, attrs, 5, NULL, 0};
+  CHECK_ST(graft_conv_f32_check(&call), GRAFT_OK);
+  size_t need = graft_conv_f32_scratch(&call);
+  CHECK(need > 0); /* this shape takes the GEMM path */
+  uint64_t need64 = (need + 63) / 64 * 64;
+  for (int enough = 0; enough <= 1; ++enough) {
+    ab_archive *b = ab_new();
+    int32_t x = ab_arena_tensor(b, GRAFT_DTYPE_FLOAT32, 4, xd, 0, "x");
+    int32_t w = ab_weight_tensor(b, GRAFT_DTYPE_FLOAT32, 4, wd, wdata, "w");
+    int32_t bias = ab_weight_tensor(b, GRAFT_DTYPE_FLOAT32, 1, bd, bdata, "b");
+    int32_t y = ab_arena_tensor(b, GRAFT_DTYPE_FLOAT32, 4, yd, 256, "y");
+    int32_t in[3] = {x, w, bias}, out[1] = {y};
+    ab_node(b, GRAFT_KERNEL_conv_f32, 3, in, 1, out, "/conv");
+    ab_attr_ints(b, GRAFT_ATTR_KERNEL_SHAPE, 2, ks);
+    ab_attr_ints(b, GRAFT_ATTR_STRIDES, 2, st);
+    ab_attr_ints(b, GRAFT_ATTR_DILATIONS, 2, dl);
+    ab_attr_ints(b, GRAFT_ATTR_PADS, 4, pads);
+    ab_attr_int(b, GRAFT_ATTR_GROUP, 1);
+    uint64_t scratch = enough ? need64 : (need64 >= 64 ? need64 - 64 : 0);
+    if (scratch) ab_scratch(b, 640, scratch);
+    ab_io(b, 1, &x, 1, &y);
+    ab_arena_bytes(b, 640 + scratch);
+    size_t n;
+    uint8_t *a = ab_finish(b, &n);
+    ab_free(b);
+    graft_model *m = (graft_model *)malloc(sizeof *m);
+    graft_status want = (enough || need == 0) ? GRAFT_OK : GRAFT_E_BOUNDS;
+    CHECK_ST(graft_model_open(m, a, n, NULL, 0), want);
+    if (!enough && need > 0) CHECK(graft_model_failed_node(m) == 0);
+    if (enough) {
+      size_t ab = (size_t)graft_model_arena_bytes(m);
+      uint8_t *arena = (uint8_t *)aligned(ab);
+      graft_session *s = (graft_session *)malloc(sizeof *s);
+      CHECK_ST(graft_session_init(s, m, arena, ab), GRAFT_OK);
+      memcpy(graft_session_input_data(s, 0), xin, sizeof xin);
+      CHECK_ST(graft_session_run(s), GRAFT_OK);
+      const float *yo = (const float *)graft_session_output_data(s, 0);
+      double worst = 0;
+      for (int co = 0; co < CO; ++co)
+        for (int oh = 0; oh < H; ++oh)
+          for (int ow = 0; ow < W; ++ow) {
+            double acc = bdata[co];
+            for (int ci = 0; ci < CI; ++ci)
+              for (int kh = 0; kh < K; ++kh)
+                for (int kw = 0; kw < K; ++kw) {
+                  int ih = oh + kh - 1, iw = ow + kw - 1;
+                  if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                  acc += (double)wdata[((co * CI + ci) * K + kh) * K + kw] * (double)xin[(ci * H + ih) * W + iw];
+                }
+            double d = fabs(acc - (double)yo[(co * H + oh) * W + ow]);
+            if (d > worst) worst = d;
+          }
+      CHECK(worst < 1e-4);
+      free(s);
+      free(arena);
+    }
+    free(m);
+    free(a);
+  }
+}
+
+/* A data-dependent kernel failure at run time: the status and the failing node. */
+static void test_run_failure(void) {
+  current = "run_failure";
+  ab_archive *b = ab_new();
+  const float data[4] = {10.0f, 20.0f, 30.0f, 40.0f};
+  const int64_t d4[1] = {4}, d2[1] = {2};
+  int32_t dt = ab_weight_tensor(b, GRAFT_DTYPE_FLOAT32, 1, d4, data, "data");
+  int32_t idx = ab_arena_tensor(b, GRAFT_DTYPE_INT64, 1, d2, 0, "idx");
+  int32_t g = ab_arena_tensor(b, GRAFT_DTYPE_FLOAT32, 1, d2, 64, "g");
+  int32_t r = ab_arena_tensor(b, GRAFT_DTYPE_FLOAT32, 1, d2, 128, "r");
+  int32_t in1[2] = {dt, idx}, out1[1] = {g};
+  ab_node(b, GRAFT_KERNEL_gather_any, 2, in1, 1, out1, "/gather");
+  ab_attr_int(b, GRAFT_ATTR_AXIS, 0);
+  int32_t in2[1] = {g}, out2[1] = {r};
+  ab_node(b, GRAFT_KERNEL_act_f32, 1, in2, 1, out2, "/relu");
+  ab_attr_int(b, GRAFT_ATTR_ACT, GRAFT_ACT_RELU);
+  ab_io(b, 1, &idx, 1, &r);
+  ab_arena_bytes(b, 192);
+  size_t n;
+  uint8_t *a = ab_finish(b, &n);
+  ab_free(b);
+  graft_model *m = (graft_model *)malloc(sizeof *m);
+  graft_session *s = (graft_session *)malloc(sizeof *s);
+  uint8_t *arena = (uint8_t *)aligned(192);
+  CHECK_ST(graft_model_open(m, a, n, NULL, 0), GRAFT_OK);
+  CHECK_ST(graft_session_init(s, m, arena, 192), GRAFT_OK);
+  int64_t *ix = (int64_t *)graft_session_input_data(s, 0);
+  ix[0] = 3;
+  ix[1] = -4; /* negative indices count from the end (ONNX) */
+  CHECK_ST(graft_session_run(s), GRAFT_OK);
+  const float *out = (const float *)graft_session_output_data(s, 0);
+  CHECK(out[0] == data[3] && out[1] == data[0]);
+  ix[1] = 4;
+  CHECK_ST(graft_session_run(s), GRAFT_E_NUMERIC);
+  CHECK(graft_session_failed_node(s) == 0);
+  ix[1] = 1;
+  CHECK_ST(graft_session_run(s), GRAFT_OK);
+  CHECK(graft_session_failed_node(s) == -1);
+  free(arena);
+  free(s);
+  free(m);
+  free(a);
+}
+
+/* copy_any may write over its input (same offset): a reshape that costs nothing. */
+static void test_copy_alias(void) {
+  current = "copy_alias";
+  ab_archive *b = ab_new();
+  const int64_t d23[2] = {2, 3}, d32[2] = {3, 2};
+  int32_t x = ab_arena_tensor(b, GRAFT_DTYPE_FLOAT32, 2, d23, 0, "x");
+  int32_t y = ab_arena_tensor(b, GRAFT_DTYPE_FLOAT32, 2, d32, 0, "y");
+  ab_node(b, GRAFT_KERNEL_copy_any, 1, &x, 1, &y, "/reshape");
+  ab_io(b, 1, &x, 1, &y);
+  ab_arena_bytes(b, 64);
+  size_t n;
+  uint8_t *a = ab_finish(b, &n);
+  ab_free(b);
+  graft_model *m = (graft_model *)malloc(sizeof *m);
+  graft_session *s = (graft_session *)malloc(sizeof *s);
+  uint8_t *arena = (uint8_t *)aligned(64);
+  CHECK_ST(graft_model_open(m, a, n, NULL, 0), GRAFT_OK);
+  CHECK_ST(graft_session_init(s, m, arena, 64), GRAFT_OK);
+  memcpy(graft_session_input_data(s, 0), X_IN, sizeof X_IN);
+  CHECK_ST(graft_session_run(s), GRAFT_OK);
+  CHECK(memcmp(graft_session_output_data(s, 0), X_IN, sizeof X_IN) == 0);
+  graft_tensor v;
+  CHECK_ST(graft_model_output(m, 0, &v), GRAFT_OK);
+  CHECK(v.rank == 2 && v.dims[0] == 3 && v.dims[1] == 2);
+  free(arena);
+  free(s);
+  free(m);
+  free(a);
+}
+
 /* Structure fuzz: random byte edits anywhere in the header, table or sections, with the CRCs
    fixed afterwards so that the deeper validation runs. open must never crash or read out of
    bounds (ASan build); when it accepts the archive, a session must run without touching
@@ -906,6 +1069,9 @@ int main(void) {
   test_arena();
   test_compressed_weights();
   test_decompress_bad();
+  test_conv_scratch();
+  test_run_failure();
+  test_copy_alias();
   test_structure_fuzz();
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
