@@ -5,6 +5,12 @@ public struct LayerParams: Sendable, Equatable {
   public var node: String
   public var opType: String
   public var params: Int
+
+  public init(node: String, opType: String, params: Int) {
+    self.node = node
+    self.opType = opType
+    self.params = params
+  }
 }
 
 /// Model statistics, as `graft inspect` prints them.
