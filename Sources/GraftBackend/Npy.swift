@@ -99,7 +99,8 @@ public enum Npy {
     }
     guard headerStart + headerLen <= bytes.count else { throw fail("npy file is truncated in its header") }
     let header = String(decoding: bytes[headerStart..<(headerStart + headerLen)], as: UTF8.self)
-    let dict = try HeaderParser(text: header, file: file).parseDict()
+    var parser = HeaderParser(text: header, file: file)
+    let dict = try parser.parseDict()
     guard case .string(let descr)? = dict["descr"] else { throw fail("npy header has no 'descr' string") }
     guard case .bool(let fortran)? = dict["fortran_order"] else {
       throw fail("npy header has no 'fortran_order' flag")
