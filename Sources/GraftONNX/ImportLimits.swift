@@ -1,0 +1,18 @@
+import GraftIR
+
+/// Bounds the importer enforces before it allocates, so a hostile or broken file ends in a
+/// one-line error instead of a crash, a hang or a huge allocation.
+public struct ImportLimits: Sendable {
+  /// Largest model file accepted (protobuf messages cannot exceed 2 GiB).
+  public var maxFileBytes: Int = Int(Int32.max)
+  /// Deepest nesting of protobuf messages (a graph inside an attribute inside a node is 3).
+  public var maxNesting: Int = 96
+  /// Most elements one tensor may declare.
+  public var maxElements: Int = 1 << 34
+  /// Largest single dimension accepted in a tensor or a declared shape.
+  public var maxDimension: Int64 = 1 << 40
+  /// Most nested local-function calls inlined (guards against recursive functions).
+  public var maxFunctionDepth: Int = 32
+
+  public init() {}
+}
