@@ -59,7 +59,7 @@ public struct Agreement: Sendable, CustomStringConvertible {
   }
 }
 
-/// Runs onnxruntime through `.venv/bin/python scripts/ort_run.py` (reference checks only; never
+/// Runs onnxruntime through `.venv/bin/python scripts/ort_check.py` (reference checks only; never
 /// part of the product's inference path).
 ///
 /// Contract: a missing Python, onnxruntime or script is a loud `GraftError(.io)`, never a pass.
@@ -74,7 +74,7 @@ public enum OnnxRuntimeReference {
     var dir = URL(fileURLWithPath: fm.currentDirectoryPath)
     for _ in 0..<6 where python == nil || script == nil {
       let p = dir.appendingPathComponent(".venv/bin/python").path
-      let s = dir.appendingPathComponent("scripts/ort_run.py").path
+      let s = dir.appendingPathComponent("scripts/ort_check.py").path
       if python == nil, fm.isExecutableFile(atPath: p) { python = p }
       if script == nil, fm.fileExists(atPath: s) { script = s }
       dir = dir.deletingLastPathComponent()
@@ -83,7 +83,7 @@ public enum OnnxRuntimeReference {
       throw GraftError(.io, "cannot find .venv/bin/python (set GRAFT_PYTHON); onnxruntime is needed for the reference")
     }
     guard let script else {
-      throw GraftError(.io, "cannot find scripts/ort_run.py (set GRAFT_ORT_SCRIPT)")
+      throw GraftError(.io, "cannot find scripts/ort_check.py (set GRAFT_ORT_SCRIPT)")
     }
     return (python, script)
   }

@@ -13,7 +13,7 @@ enum CheckCommand: Command {
                        [--bind NAME=VALUE|NAME=FILE.npy ...] [--rtol 1e-4] [--atol 0] [--seed 1]
 
     Compiles the model to an archive in memory, runs it with the C runtime, runs the original
-    model with onnxruntime (.venv/bin/python scripts/ort_run.py) on the same inputs — random
+    model with onnxruntime (.venv/bin/python scripts/ort_check.py) on the same inputs — random
     ones from a fixed seed for inputs not given — and prints, per output, the max abs error, the
     max elementwise relative error and the cosine similarity. An output passes when
     max|graft - ort| <= max(atol, rtol * max|ort|). Bound inputs are fed to onnxruntime too.
