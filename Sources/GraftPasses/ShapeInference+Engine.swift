@@ -119,13 +119,25 @@ struct InferenceEngine {
         continue
       }
       if !node.subgraphs.isEmpty {
-        for k in node.attributes.indices {
+        // An If with a constant condition: only the taken branch is inferred (the other one
+        // may not even be valid at these shapes). Otherwise a branch that fails to infer is
+        // left untyped: errors surface once FoldIf has spliced the branch that runs.
+        var skip: String?
+        if isONNX, node.opType == "If", let c = node.inputs.first.flatMap({ scope.consts[$0] })?.integers()?.first {
+          skip = c != 0 ? "else_branch" : "then_branch"
+        }
+        let strict = isONNX && node.opType != "If"
+        for k in node.attributes.indices where node.attributes[k].name != skip {
           switch node.attributes[k].value {
           case .graph(var sub):
-            try infer(&sub, outer: scope)
-            node.attributes[k].value = .graph(sub)
+            do {
+              try infer(&sub, outer: scope)
+              node.attributes[k].value = .graph(sub)
+            } catch where !strict {}
           case .graphs(var subs):
-            for j in subs.indices { try infer(&subs[j], outer: scope) }
+            for j in subs.indices {
+              do { try infer(&subs[j], outer: scope) } catch where !strict {}
+            }
             node.attributes[k].value = .graphs(subs)
           default: break
           }
