@@ -5,6 +5,9 @@ public enum CLI {
   public static let commands: [any Command.Type] = [
     InspectCommand.self,
     ConvertCommand.self,
+    CompileCommand.self,
+    RunCommand.self,
+    CheckCommand.self,
   ]
 
   static let exitCodesHelp = """
