@@ -1,1 +1,0 @@
-// GraftTransplant: DPIAT-style weight transfer, analytic init, architecture similarity.
