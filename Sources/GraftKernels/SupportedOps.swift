@@ -21,10 +21,27 @@ public enum SupportedOps {
     "Unsqueeze", "Upsample", "Where", "Xor",
   ]
 
-  /// Ops the pipeline removes or folds before lowering (never reach the runtime).
-  public static let folded: [String] = [
-    "Constant", "ConstantOfShape", "Dropout", "Identity", "If", "Range", "Shape", "Size",
-  ]
+  /// Ops the pipeline always removes or folds before lowering once shapes are static.
+  public static let folded: [String] = ["Constant", "Dropout", "Identity", "Shape", "Size"]
 
+  /// Ops folded only when their inputs are constant (a `--bind` may make them so); otherwise
+  /// refused by name. Not claimed: they need data-dependent shapes or control flow otherwise.
+  public static let foldedWhenConstant: [String] = ["ConstantOfShape", "If", "Range"]
+
+  /// The claimed ops.
   public static var all: [String] { (lowered + folded).sorted() }
+
+  /// Element types (ONNX names) an op is claimed for, judged by its data input (input 0;
+  /// `Where`: input 1; `Cast`: input and `to`). "any" = every fixed-size type.
+  public static func dtypes(_ op: String) -> [String] {
+    switch op {
+    case "Add", "Sub", "Mul", "Div", "Equal", "Less", "Greater", "Max", "Min": return ["float", "int64"]
+    case "And", "Or", "Xor", "Not": return ["bool"]
+    case "Concat", "Split", "Slice", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose",
+         "Gather", "GatherElements", "Tile", "Expand", "Where", "Cast", "DepthToSpace", "SpaceToDepth",
+         "Identity", "Dropout", "Shape", "Size", "Constant":
+      return ["any"]
+    default: return ["float"]
+    }
+  }
 }
