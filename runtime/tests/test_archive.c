@@ -716,6 +716,22 @@ static void test_arena(void) {
   CHECK(graft_session_input_data(s, 1) == NULL && graft_session_output_data(s, -1) == NULL);
   CHECK(graft_session_tensor_data(s, 2) == arena + 64 && graft_session_tensor_data(s, 4) == NULL);
   CHECK_ST(graft_session_run(NULL), GRAFT_E_ARG);
+  /* the model struct re-opened with an archive that needs a larger arena: the bound session
+     refuses to run instead of writing past its arena */
+  ab_archive *b = ab_new();
+  const int64_t d[1] = {16};
+  int32_t x = ab_arena_tensor(b, GRAFT_DTYPE_FLOAT32, 1, d, 0, "x");
+  int32_t y = ab_arena_tensor(b, GRAFT_DTYPE_FLOAT32, 1, d, 256, "y");
+  ab_node(b, GRAFT_KERNEL_copy_any, 1, &x, 1, &y, NULL);
+  ab_io(b, 1, &x, 1, &y);
+  ab_arena_bytes(b, 320);
+  size_t n2;
+  uint8_t *a2 = ab_finish(b, &n2);
+  ab_free(b);
+  CHECK_ST(graft_model_open(m, a2, n2, NULL, 0), GRAFT_OK);
+  CHECK_ST(graft_session_run(s), GRAFT_E_ARENA_TOO_SMALL);
+  CHECK(graft_session_output_data(s, 0) == NULL);
+  free(a2);
   free(arena);
   free(s);
   free(m);
