@@ -159,6 +159,9 @@ int32_t graft_model_output_count(const graft_model *m);
 /* Shape, dtype and quantization of model input/output i; view_out->data is NULL. */
 graft_status graft_model_input(const graft_model *m, int32_t i, graft_tensor *view_out);
 graft_status graft_model_output(const graft_model *m, int32_t i, graft_tensor *view_out);
+/* Bytes of model input/output i (what the caller copies in or out), 0 for a bad index. */
+uint64_t graft_model_input_bytes(const graft_model *m, int32_t i);
+uint64_t graft_model_output_bytes(const graft_model *m, int32_t i);
 /* Names from STRINGS, or NULL when unnamed. Point into the archive. */
 const char *graft_model_input_name(const graft_model *m, int32_t i);
 const char *graft_model_output_name(const graft_model *m, int32_t i);
@@ -168,6 +171,8 @@ const char *graft_model_output_name(const graft_model *m, int32_t i);
 int32_t graft_model_tensor_count(const graft_model *m);
 graft_status graft_model_tensor(const graft_model *m, int32_t t, graft_tensor *view_out);
 const char *graft_model_tensor_name(const graft_model *m, int32_t t);
+/* Storage bytes of tensor t (int4: two per byte), 0 for a bad index. */
+uint64_t graft_model_tensor_bytes(const graft_model *m, int32_t t);
 
 /* Nodes in execution order. These walk the node list: O(node) per call, for tools. */
 int32_t graft_model_node_count(const graft_model *m);

@@ -294,6 +294,8 @@ static void test_open_and_run(void) {
   CHECK_ST(graft_model_input(m, 0, &v), GRAFT_OK);
   CHECK(v.dtype == GRAFT_DTYPE_FLOAT32 && v.rank == 2 && v.dims[0] == 2 && v.dims[1] == 3 && v.data == NULL);
   CHECK_ST(graft_model_output(m, 1, &v), GRAFT_E_ARG);
+  CHECK(graft_model_input_bytes(m, 0) == sizeof X_IN && graft_model_output_bytes(m, 0) == sizeof X_IN);
+  CHECK(graft_model_input_bytes(m, 1) == 0 && graft_model_tensor_bytes(m, 1) == sizeof W_DATA);
   CHECK_ST(graft_model_tensor(m, 1, &v), GRAFT_OK);
   CHECK(v.data != NULL && memcmp(v.data, W_DATA, sizeof W_DATA) == 0);
   CHECK(((uintptr_t)v.data % 64) == 0);
