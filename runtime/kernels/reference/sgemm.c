@@ -27,7 +27,7 @@
 #define GRAFT_SGEMM_KC 256
 #endif
 #ifndef GRAFT_SGEMM_NC
-#define GRAFT_SGEMM_NC 3072
+#define GRAFT_SGEMM_NC 480
 #endif
 
 #define MAX_MR 8
@@ -429,6 +429,73 @@ static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int6
   }
 }
 
+/* Shifted-window B rows [k0, k0+kc) x cols [n0, n0+nc) -> panels kc x w: each panel row is
+   one contiguous copy. */
+static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc, int64_t n0,
+                          int64_t nc, int nr, int unit, float *dst) {
+  const int64_t full_panels = nc / nr, last_real = nc - full_panels * nr;
+  const int64_t last_w = last_real ? round_up(last_real, unit) : 0;
+  const int64_t kv = win->kh_count * win->kw_count;
+  int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const float *src = win->x + ch * win->c_stride + kh * win->h_step + kw * win->w_step + n0;
+    for (int64_t p = 0; p < full_panels; ++p)
+      memcpy(dst + p * nr * kc + kk * nr, src + p * nr, (size_t)nr * sizeof(float));
+    if (last_real) {
+      float *lp = dst + full_panels * nr * kc + kk * last_w;
+      memcpy(lp, src + full_panels * nr, (size_t)last_real * sizeof(float));
+      for (int64_t t = last_real; t < last_w; ++t) lp[t] = 0.0f;
+    }
+    if (++kw == win->kw_count) {
+      kw = 0;
+      if (++kh == win->kh_count) {
+        kh = 0;
+        ++ch;
+      }
+    }
+  }
+}
+
+#ifdef GRAFT_SGEMM_X86
+/* The same for 48-wide panels with AVX-512 (panel rows are 64-byte aligned). */
+static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, int64_t kc,
+                                   int64_t n0, int64_t nc, float *dst) {
+  const int64_t nr = 48, full_panels = nc / nr, last_real = nc - full_panels * nr;
+  const int64_t last_w = last_real ? round_up(last_real, 16) : 0;
+  const int64_t kv = win->kh_count * win->kw_count;
+  int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const float *src = win->x + ch * win->c_stride + kh * win->h_step + kw * win->w_step + n0;
+    float *d = dst + kk * nr;
+    for (int64_t p = 0; p < full_panels; ++p) {
+      const __m512 v0 = _mm512_loadu_ps(src), v1 = _mm512_loadu_ps(src + 16),
+                   v2 = _mm512_loadu_ps(src + 32);
+      _mm512_store_ps(d, v0);
+      _mm512_store_ps(d + 16, v1);
+      _mm512_store_ps(d + 32, v2);
+      src += nr;
+      d += nr * kc;
+    }
+    if (last_real) {
+      float *lp = dst + full_panels * nr * kc + kk * last_w;
+      for (int64_t t = 0; t < last_w; t += 16) {
+        const int64_t left = last_real - t;
+        const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF
+                                       : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u));
+        _mm512_store_ps(lp + t, _mm512_maskz_loadu_ps(m, src + t));
+      }
+    }
+    if (++kw == win->kw_count) {
+      kw = 0;
+      if (++kh == win->kh_count) {
+        kh = 0;
+        ++ch;
+      }
+    }
+  }
+}
+#endif
+
 /* ---- driver ------------------------------------------------------------------------------- */
 
 static int is_clamp_act(int32_t kind) {
@@ -463,14 +530,23 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
   float *bpack = (float *)((char *)scratch + graft_align_up((size_t)(bl.mc * bl.kc) * sizeof(float)));
   const int clamp = c->act.kind == GRAFT_ACT_RELU ? 1 : (c->act.kind == GRAFT_ACT_CLIP ? 2 : 0);
   const int post_act = !is_clamp_act(c->act.kind);
-  const int direct_a = isa->kernel_u[0] != 0 && a->cs == 1;
+  /* Reading A in place (row-major A, i.e. weights) saves repacking it for every column block.
+     Row strides that are multiples of 4 KiB would make the MR rows alias in the caches, so
+     those are packed. */
+  const int direct_a = isa->kernel_u[0] != 0 && a->cs == 1 && (a->rs % 1024) != 0;
 
   for (int64_t jc = 0; jc < n; jc += bl.nc) {
     const int64_t nc = n - jc < bl.nc ? n - jc : bl.nc;
     for (int64_t pc = 0; pc < k; pc += bl.kc) {
       const int64_t kc = k - pc < bl.kc ? k - pc : bl.kc;
       const int first = pc == 0, last = pc + kc == k;
-      if (b->conv) pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
+      if (b->window) {
+#ifdef GRAFT_SGEMM_X86
+        if (isa == &isa_avx512) pack_b_window_512(b->window, pc, kc, jc, nc, bpack);
+        else
+#endif
+          pack_b_window(b->window, pc, kc, jc, nc, nr, unit, bpack);
+      } else if (b->conv) pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
       else pack_b_strided(b, pc, kc, jc, nc, nr, unit, bpack);
       for (int64_t ic = 0; ic < m; ic += bl.mc) {
         const int64_t mc = m - ic < bl.mc ? m - ic : bl.mc;
