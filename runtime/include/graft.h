@@ -133,8 +133,8 @@ graft_status graft_model_probe(const void *archive, size_t archive_bytes, graft_
 /* Opens `archive` (archive_bytes may exceed the header's file_bytes) and validates all of it.
    - `archive` must be 64-byte aligned (GRAFT_E_ALIGN) and outlive the model.
    - Compressed WEIGHTS are inflated into `weights_buf` (64-byte aligned, at least
-     graft_model_weights_bytes() long, outliving the model); pass NULL, 0 when the WEIGHTS
-     section is stored raw. When the buffer is missing or short the status is
+     graft_model_weights_bytes() long, outliving the model, not overlapping the archive:
+     GRAFT_E_ARG); pass NULL, 0 when the WEIGHTS section is stored raw or empty. When the buffer is missing or short the status is
      GRAFT_E_ARENA_TOO_SMALL and graft_model_weights_bytes(m) still reports the need; a bad
      stream is GRAFT_E_DECOMPRESS.
    - A kernel `check` failure returns that check's status (normally GRAFT_E_SHAPE);

@@ -251,11 +251,19 @@ graft_status graft_model_open(graft_model *m, const void *archive, size_t archiv
     m->weights_given_ = weights_buf ? (uint64_t)weights_buf_bytes : 0;
     if (m->weights_given_ < m->weights_need_) return GRAFT_E_ARENA_TOO_SMALL;
     if ((uintptr_t)weights_buf % GRAFT_ALIGN != 0) return GRAFT_E_ALIGN;
-    uint8_t *buf = (uint8_t *)weights_buf;
+    uintptr_t wb = (uintptr_t)weights_buf, ab = (uintptr_t)a;
+    if (weights_buf && m->weights_need_ > 0 && wb < ab + info.file_bytes && ab < wb + m->weights_need_)
+      return GRAFT_E_ARG; /* the buffer overlaps the archive it would be inflated from */
+    uint8_t none = 0; /* output of an empty stream when no buffer is given */
+    uint8_t *buf = weights_buf ? (uint8_t *)weights_buf : &none;
     st = graft__inflate(a + w->offset, (size_t)w->stored, buf, (size_t)w->raw);
     if (st != GRAFT_OK) return st;
-    memset(buf + w->raw, 0, (size_t)(m->weights_need_ - w->raw));
-    m->weights_ = buf;
+    if (weights_buf) {
+      memset(buf + w->raw, 0, (size_t)(m->weights_need_ - w->raw));
+      m->weights_ = buf;
+    } else {
+      m->weights_ = a + w->offset; /* 0 raw bytes: a valid base that is never read */
+    }
   } else {
     m->weights_ = a + w->offset;
   }

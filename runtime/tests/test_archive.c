@@ -768,6 +768,39 @@ static void test_compressed_weights(void) {
   }
 }
 
+/* Compressed but empty WEIGHTS: no buffer needed; a buffer overlapping the archive refused. */
+static void test_compressed_empty(void) {
+  current = "compressed_empty";
+  ab_archive *b = ab_new();
+  const int64_t d[1] = {4};
+  int32_t x = ab_arena_tensor(b, GRAFT_DTYPE_FLOAT32, 1, d, 0, "x");
+  int32_t y = ab_arena_tensor(b, GRAFT_DTYPE_FLOAT32, 1, d, 64, "y");
+  ab_node(b, GRAFT_KERNEL_copy_any, 1, &x, 1, &y, NULL);
+  ab_io(b, 1, &x, 1, &y);
+  ab_arena_bytes(b, 128);
+  ab_compress_weights(b, 6);
+  size_t n;
+  uint8_t *a = ab_finish(b, &n);
+  ab_free(b);
+  graft_model *m = (graft_model *)malloc(sizeof *m);
+  CHECK_ST(graft_model_open(m, a, n, NULL, 0), GRAFT_OK);
+  CHECK(graft_model_weights_bytes(m) == 0);
+  free(a);
+  /* overlap: weights buffer inside the archive buffer */
+  model_opts o = {6, 0};
+  b = model_builder(o);
+  a = ab_finish(b, &n);
+  ab_free(b);
+  uint8_t *big = (uint8_t *)aligned(n + 128);
+  memcpy(big, a, n);
+  size_t at = (n + 63) / 64 * 64 - 64; /* last 64-aligned offset inside the archive */
+  CHECK_ST(graft_model_open(m, big, n, big + at, 64), GRAFT_E_ARG);
+  CHECK_ST(graft_model_open(m, big, n, big + (n + 63) / 64 * 64, 64), GRAFT_OK);
+  free(big);
+  free(m);
+  free(a);
+}
+
 /* Hand-made WEIGHTS sections: wrong declared sizes and a "bomb". */
 static void test_decompress_bad(void) {
   current = "decompress_bad";
@@ -1081,6 +1114,7 @@ int main(void) {
   test_io();
   test_arena();
   test_compressed_weights();
+  test_compressed_empty();
   test_decompress_bad();
   test_conv_scratch();
   test_run_failure();
