@@ -490,6 +490,13 @@ static void test_gemm(void) {
   for (int i = 0; i < 6; ++i) run_gemm(m, n, k, 0, 1, crs[i], cds[i], 1.0f, 1.0f);
   run_gemm(m, n, k, 1, 0, 0, cds[0], 1.0f, 1.0f);
   run_gemm(5, 6, 0, 0, 0, 1, cds[1], 1.0f, 1.0f); /* K == 0 */
+  /* Matrix-vector path (M <= 2): classifier heads, both B layouts, chunk tails. */
+  int64_t fc_bias[1] = {1000};
+  run_gemm(1, 1000, 2048, 0, 1, 1, fc_bias, 1.0f, 1.0f);
+  run_gemm(1, 1000, 517, 0, 0, 1, fc_bias, 1.0f, 1.0f);
+  run_gemm(2, 130, 77, 1, 1, -1, cds[1], 0.5f, 0.0f);
+  run_gemm(2, 129, 33, 0, 0, 2, cds[5], 1.5f, 1.0f);
+  run_gemm(1, 3, 1, 1, 0, 2, cds[5], 1.0f, 0.25f);
 
   /* Inconsistent shapes. */
   float dummy[64];

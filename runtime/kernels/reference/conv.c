@@ -19,6 +19,7 @@
 #include "act.h"
 #include "sgemm.h"
 #include "../../src/cpu.h"
+#include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GRAFT_CONV_X86 1
@@ -144,7 +145,30 @@ static graft_status conv_parse(const graft_call *c, int transpose, conv_geom *g)
 
 /* ---- conv_f32 ------------------------------------------------------------------------------ */
 
-typedef enum { PATH_GENERAL, PATH_POINTWISE, PATH_DEPTHWISE } conv_path;
+typedef enum { PATH_GENERAL, PATH_POINTWISE, PATH_DEPTHWISE, PATH_WINDOW } conv_path;
+
+/* The shifted-window path (unit-stride 1-D/2-D convs): the group's input is copied once into a
+   zero-padded image (skipped when there are no pads), every im2col row is then one contiguous
+   slice of it (see graft_sgemm_window), the GEMM runs over the padded-width output grid, and
+   the valid columns are copied out (skipped when the grid has no extra columns). */
+typedef struct window_plan {
+  int64_t ihp, iwp, ncols;  /* padded input height/width; GEMM columns */
+  int need_pad, need_compact;
+  size_t pad_bytes, out_bytes;
+} window_plan;
+
+static window_plan window_plan_of(const conv_geom *g) {
+  window_plan p;
+  const int64_t cg = g->cin / g->group, mg = g->cout / g->group;
+  p.ihp = g->in[1] + g->pad_begin[1] + g->pad_end[1];
+  p.iwp = g->in[2] + g->pad_begin[2] + g->pad_end[2];
+  p.ncols = (g->out[1] - 1) * p.iwp + g->out[2];
+  p.need_pad = g->pad_begin[1] || g->pad_begin[2] || g->pad_end[1] || g->pad_end[2];
+  p.need_compact = g->out[1] > 1 && g->out[2] != p.iwp;
+  p.pad_bytes = p.need_pad ? graft_align_up((size_t)(cg * p.ihp * p.iwp) * sizeof(float)) : 0;
+  p.out_bytes = p.need_compact ? graft_align_up((size_t)(mg * p.ncols) * sizeof(float)) : 0;
+  return p;
+}
 
 static conv_path conv_path_of(const conv_geom *g) {
   if (g->group == g->cin && g->group > 1 && g->nsp <= 2 && g->cout % g->cin == 0)
@@ -153,7 +177,13 @@ static conv_path conv_path_of(const conv_geom *g) {
   for (int i = 0; i < 3; ++i)
     if (g->kernel[i] != 1 || g->stride[i] != 1 || g->pad_begin[i] != 0 || g->pad_end[i] != 0)
       pointwise = 0;
-  return pointwise ? PATH_POINTWISE : PATH_GENERAL;
+  if (pointwise) return PATH_POINTWISE;
+  /* Window: unit strides, at most 2 spatial dims, and at most 1/4 of the grid wasted. */
+  if (g->nsp <= 2 && g->stride[1] == 1 && g->stride[2] == 1) {
+    const int64_t iwp = g->in[2] + g->pad_begin[2] + g->pad_end[2];
+    if (4 * (iwp - g->out[2]) <= iwp || g->out[1] == 1) return PATH_WINDOW;
+  }
+  return PATH_GENERAL;
 }
 
 graft_status graft_conv_f32_check(const graft_call *c) {
@@ -164,8 +194,13 @@ graft_status graft_conv_f32_check(const graft_call *c) {
 size_t graft_conv_f32_scratch(const graft_call *c) {
   conv_geom g;
   if (conv_parse(c, 0, &g) != GRAFT_OK) return 0;
-  if (conv_path_of(&g) == PATH_DEPTHWISE) return 0;
+  const conv_path path = conv_path_of(&g);
+  if (path == PATH_DEPTHWISE) return 0;
   const int64_t mg = g.cout / g.group, kg = (g.cin / g.group) * g.kvol;
+  if (path == PATH_WINDOW) {
+    const window_plan p = window_plan_of(&g);
+    return p.pad_bytes + p.out_bytes + graft_sgemm_scratch(mg, p.ncols, kg);
+  }
   return graft_sgemm_scratch(mg, g.out_size, kg);
 }
 
@@ -321,6 +356,53 @@ static void conv_depthwise(const conv_geom *g, const float *x, const float *w, c
     }
 }
 
+static void conv_window(const conv_geom *g, const float *x, const float *w, const float *b,
+                        float *y, graft_act_params act, void *scratch) {
+  const window_plan p = window_plan_of(g);
+  const int64_t cg = g->cin / g->group, mg = g->cout / g->group, kg = cg * g->kvol;
+  const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
+  const int64_t pt = g->pad_begin[1], pl = g->pad_begin[2];
+  float *xpad = (float *)scratch;
+  float *tmp = (float *)((char *)scratch + p.pad_bytes);
+  void *gemm_scratch = (char *)scratch + p.pad_bytes + p.out_bytes;
+  graft_sgemm_window win;
+  win.c_stride = p.ihp * p.iwp;
+  win.kh_count = g->kernel[1];
+  win.kw_count = g->kernel[2];
+  win.h_step = g->dilation[1] * p.iwp;
+  win.w_step = g->dilation[2];
+  for (int64_t n = 0; n < g->batch; ++n)
+    for (int64_t gi = 0; gi < g->group; ++gi) {
+      const float *xg = x + (n * g->cin + gi * cg) * g->in_size;
+      float *yg = y + (n * g->cout + gi * mg) * g->out_size;
+      win.x = xg;
+      if (p.need_pad) {
+        for (int64_t ch = 0; ch < cg; ++ch)
+          for (int64_t ih = 0; ih < p.ihp; ++ih) {
+            float *row = xpad + (ch * p.ihp + ih) * p.iwp;
+            const int64_t sh = ih - pt;
+            if (sh < 0 || sh >= IH) {
+              memset(row, 0, (size_t)p.iwp * sizeof(float));
+              continue;
+            }
+            memset(row, 0, (size_t)pl * sizeof(float));
+            memcpy(row + pl, xg + (ch * IH + sh) * IW, (size_t)IW * sizeof(float));
+            memset(row + pl + IW, 0, (size_t)(p.iwp - pl - IW) * sizeof(float));
+          }
+        win.x = xpad;
+      }
+      graft_sgemm_a a = {w + gi * mg * kg, kg, 1, 1.0f};
+      graft_sgemm_b bm = {0, 0, 0, 0, &win};
+      graft_sgemm_c cm = {p.need_compact ? tmp : yg, p.ncols, 0, b ? b + gi * mg : 0, 0, act};
+      graft_sgemm(mg, p.ncols, kg, &a, &bm, &cm, gemm_scratch);
+      if (p.need_compact)
+        for (int64_t m = 0; m < mg; ++m)
+          for (int64_t oh = 0; oh < OH; ++oh)
+            memcpy(yg + m * g->out_size + oh * OW, tmp + m * p.ncols + oh * p.iwp,
+                   (size_t)OW * sizeof(float));
+    }
+}
+
 graft_status graft_conv_f32_eval(const graft_call *c) {
   conv_geom g;
   const graft_status st = conv_parse(c, 0, &g);
@@ -337,7 +419,11 @@ graft_status graft_conv_f32_eval(const graft_call *c) {
     return GRAFT_OK;
   }
   const int64_t cg = g.cin / g.group, mg = g.cout / g.group, kg = cg * g.kvol;
-  if (c->scratch_bytes < graft_sgemm_scratch(mg, g.out_size, kg)) return GRAFT_E_ARENA_TOO_SMALL;
+  if (c->scratch_bytes < graft_conv_f32_scratch(c)) return GRAFT_E_ARENA_TOO_SMALL;
+  if (path == PATH_WINDOW) {
+    conv_window(&g, x, w, b, y, act, c->scratch);
+    return GRAFT_OK;
+  }
   graft_sgemm_conv cv;
   for (int i = 0; i < 3; ++i) {
     cv.in[i] = g.in[i];
@@ -351,7 +437,7 @@ graft_status graft_conv_f32_eval(const graft_call *c) {
     for (int64_t gi = 0; gi < g.group; ++gi) {
       const float *xg = x + (n * g.cin + gi * cg) * g.in_size;
       graft_sgemm_a a = {w + gi * mg * kg, kg, 1, 1.0f};
-      graft_sgemm_b bm = {xg, g.in_size, 1, 0};
+      graft_sgemm_b bm = {xg, g.in_size, 1, 0, 0};
       if (path == PATH_GENERAL) {
         cv.x = xg;
         bm.conv = &cv;
@@ -439,7 +525,7 @@ graft_status graft_conv_transpose_f32_eval(const graft_call *c) {
       if (g.in_size > 0 && cg > 0) {
         /* W_g is (cg, rows) row-major; A = W_g^T: element (r, c) at r + c*rows. */
         graft_sgemm_a a = {w + gi * cg * rows, 1, rows, 1.0f};
-        graft_sgemm_b bm = {x + (n * g.cin + gi * cg) * g.in_size, g.in_size, 1, 0};
+        graft_sgemm_b bm = {x + (n * g.cin + gi * cg) * g.in_size, g.in_size, 1, 0, 0};
         graft_sgemm_c cm = {col, g.in_size, 0, 0, 0, none};
         graft_sgemm(rows, g.in_size, cg, &a, &bm, &cm, gemm_scratch);
         col2im(&g, mg, col, yg);
