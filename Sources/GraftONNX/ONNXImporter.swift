@@ -196,6 +196,7 @@ struct ModelReader {
     graph.initializers.reserveCapacity(g.n_initializer)
     for t in list(g.n_initializer, g.initializer) {
       let name = str(t.pointee.name)
+      try checkName(name)
       graph.initializers.append((name: name, tensor: try tensor(t, name: name)))
     }
     for s in list(g.n_sparse_initializer, g.sparse_initializer) {
@@ -221,6 +222,7 @@ struct ModelReader {
     var node = Node(name: str(n.name), opType: str(n.op_type), domain: str(n.domain),
                     inputs: strings(n.n_input, n.input), outputs: strings(n.n_output, n.output))
     node.docString = optStr(n.doc_string)
+    for s in [node.name, node.opType, node.domain] + node.inputs + node.outputs { try checkName(s) }
     let loc = Location(file: file, node: node.displayName, opType: node.opType)
     for a in list(n.n_attribute, n.attribute) {
       node.attributes.append(try attribute(a, at: loc))
@@ -231,9 +233,18 @@ struct ModelReader {
 
   func valueInfo(_ vp: UnsafeMutablePointer<Onnx__ValueInfoProto>) throws -> ValueInfo {
     let name = str(vp.pointee.name)
+    try checkName(name)
     var vi = ValueInfo(name: name, type: try vp.pointee.type.flatMap { try type($0, name: name) })
     vi.docString = optStr(vp.pointee.doc_string)
     return vi
+  }
+
+  /// Names (values, nodes, op types) must not hold control characters: every message names
+  /// them on one line. The error shows the name with such characters escaped.
+  func checkName(_ s: String) throws {
+    guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { return }
+    let shown = s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+    throw GraftError(.invalid, at: Location(file: file), "name '\(shown)' contains a control character")
   }
 
   /// The tensor type of a TypeProto; nil for sequence, map, optional and opaque types

@@ -9,14 +9,15 @@ private enum ONNXTestEnv {
   /// The package root (Tests/GraftTests/ThisFile.swift is three levels down).
   static let root: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
-  static let python = root + "/.venv/bin/python"
+  /// The reference Python (onnx, onnxruntime, numpy): `$GRAFT_PYTHON`, else `.venv/bin/python`.
+  static let python = ProcessInfo.processInfo.environment["GRAFT_PYTHON"] ?? (root + "/.venv/bin/python")
   static let models = root + "/../shared/models"
   static let fixtures = root + "/Tests/Fixtures/onnx"
 
   /// Fails the test (never skips) when the reference tools are missing.
   static func requirePython() throws {
     guard FileManager.default.isExecutableFile(atPath: python) else {
-      Issue.record("\(python) is missing: create the .venv with onnx and onnxruntime (reference checks need it)")
+      Issue.record("\(python) is missing: run scripts/setup.sh or set GRAFT_PYTHON (onnx and onnxruntime are needed for reference checks)")
       throw CancellationError()
     }
   }
