@@ -163,29 +163,27 @@ struct ModelReader {
       try inliner.inline(&model)
       graph = model.graph
     }
-    try checkDuplicates(model.graph, outer: [])
+    try checkDuplicates(model.graph)
     try model.graph.sortTopologically(file: file)
     try model.graph.checkInvariants(file: file)
     return model
   }
 
-  /// Rejects a value defined twice (two producers, or an initializer that a node also
-  /// produces) with a message naming the second definition; sorting would otherwise pick one.
-  func checkDuplicates(_ g: Graph, outer: Set<String>) throws {
-    var defined = outer
+  /// Rejects a value defined twice in one graph (two producers, or a node producing a graph
+  /// input or initializer) with a message naming the second definition; sorting would
+  /// otherwise pick one. Like `checkInvariants`, a subgraph may reuse an enclosing scope's name.
+  func checkDuplicates(_ g: Graph) throws {
+    var defined = Set<String>()
     for i in g.inputs { defined.insert(i.name) }
     for (n, _) in g.initializers { defined.insert(n) }
-    var all = defined
     for node in g.nodes {
       for o in node.outputs where !o.isEmpty {
-        if !all.insert(o).inserted {
+        if !defined.insert(o).inserted {
           throw GraftError(.invalid, at: Location(file: file, node: node.displayName, opType: node.opType),
                            "output '\(o)' is already defined (duplicate value name)")
         }
       }
-    }
-    for node in g.nodes {
-      for sub in node.subgraphs { try checkDuplicates(sub, outer: all) }
+      for sub in node.subgraphs { try checkDuplicates(sub) }
     }
   }
 

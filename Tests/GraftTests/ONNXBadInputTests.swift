@@ -231,3 +231,43 @@ func onnxBadInput(_ c: ONNXBadCase) throws {
   #expect(lines.err == [c.message.replacingOccurrences(of: "{file}", with: path)])
   #expect(lines.out.isEmpty)
 }
+
+/// Mutated copies of real files (bytes overwritten, deleted, inserted, truncated) either
+/// import or fail with a one-line GraftError; a crash or hang would end the test run.
+@Test func onnxMutatedFilesNeverCrash() throws {
+  let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+  let sources = ["attributes", "control_flow", "dtypes_typed", "functions", "sparse", "ir3"].map {
+    root + "/Tests/Fixtures/onnx/\($0).onnx"
+  }
+  var rng = noise(4000)[...]
+  func next(_ bound: Int) -> Int {
+    if rng.count < 3 { rng = noise(4000)[...] }
+    let v = Int(rng.removeFirst()) << 16 | Int(rng.removeFirst()) << 8 | Int(rng.removeFirst())
+    return v % max(bound, 1)
+  }
+  var imported = 0, rejected = 0
+  for round in 0..<600 {
+    let path = sources[round % sources.count]
+    var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    for _ in 0..<(1 + next(3)) where bytes.count > 4 {
+      switch next(4) {
+      case 0: bytes[next(bytes.count)] = UInt8(next(256))
+      case 1:
+        let at = next(bytes.count)
+        bytes.removeSubrange(at..<min(bytes.count, at + 1 + next(16)))
+      case 2: bytes.insert(contentsOf: (0..<(1 + next(8))).map { _ in UInt8(next(256)) }, at: next(bytes.count))
+      default: bytes = Array(bytes.prefix(1 + next(bytes.count - 1)))
+      }
+    }
+    do {
+      _ = try ONNXImporter.decode(bytes: bytes, path: path)
+      imported += 1
+    } catch let e as GraftError {
+      rejected += 1
+      #expect(!e.description.contains("\n"), "\(e.description)")
+      #expect(e.description.hasPrefix(path + ": "), "\(e.description)")
+    }
+  }
+  #expect(imported + rejected == 600)
+  #expect(rejected > 300)
+}
