@@ -118,10 +118,31 @@ struct FunctionInliner {
     return name
   }
 
+  /// Internal attribute carrying a node's `overload` from the reader to the inliner (the IR has
+  /// no overload field). Never leaves the importer: `removeOverloads` strips it.
+  static let overloadKey = "\u{0}overload"
+
   private func lookup(_ node: Node) -> LocalFunction? {
-    // Node overloads are not kept in the IR: match on domain and name.
-    if let f = functions[FunctionKey(domain: node.domain, name: node.opType, overload: "")] { return f }
-    return functions.values.first { $0.domain == node.domain && $0.name == node.opType }
+    var overload = ""
+    if case .string(let b)? = node[attribute: Self.overloadKey] { overload = String(decoding: b, as: UTF8.self) }
+    return functions[FunctionKey(domain: node.domain, name: node.opType, overload: overload)]
+  }
+
+  static func removeOverloads(_ g: inout Graph) {
+    for i in g.nodes.indices {
+      g.nodes[i].attributes.removeAll { $0.name == overloadKey }
+      for k in g.nodes[i].attributes.indices {
+        switch g.nodes[i].attributes[k].value {
+        case .graph(var sub):
+          removeOverloads(&sub)
+          g.nodes[i].attributes[k].value = .graph(sub)
+        case .graphs(var subs):
+          for j in subs.indices { removeOverloads(&subs[j]) }
+          g.nodes[i].attributes[k].value = .graphs(subs)
+        default: break
+        }
+      }
+    }
   }
 
   /// `caller` is the outermost call being expanded (named in errors), nil at the top.
@@ -159,7 +180,7 @@ struct FunctionInliner {
         rename[formal] = i < node.outputs.count && !node.outputs[i].isEmpty ? node.outputs[i] : fresh(prefix + formal)
       }
       var attrs: [String: Attribute] = f.defaults
-      for a in node.attributes { attrs[a.name] = a }
+      for a in node.attributes where a.name != Self.overloadKey { attrs[a.name] = a }
       var body = Graph(name: f.name, nodes: f.nodes)
       body = try substitute(body, rename: &rename, prefix: prefix, attrs: attrs, loc: loc)
       body = try inline(body, depth: depth + 1, caller: loc, inlined: &inlined)

@@ -144,7 +144,7 @@ struct ModelReader {
       opsets.append(OpsetImport(domain: str(o.pointee.domain), version: o.pointee.has_version != 0 ? o.pointee.version : 0))
     }
     guard let gp = mp.graph else { throw GraftError(.invalid, at: Location(file: file), "not an ONNX model: the message has no graph") }
-    var graph = try self.graph(gp)
+    let graph = try self.graph(gp)
     var functions: [FunctionKey: LocalFunction] = [:]
     for f in list(mp.n_functions, mp.functions) {
       let fn = try function(f)
@@ -161,8 +161,8 @@ struct ModelReader {
     if !functions.isEmpty {
       var inliner = FunctionInliner(file: file, functions: functions, limits: limits)
       try inliner.inline(&model)
-      graph = model.graph
     }
+    FunctionInliner.removeOverloads(&model.graph)
     try checkDuplicates(model.graph)
     try model.graph.sortTopologically(file: file)
     try model.graph.checkInvariants(file: file)
@@ -221,6 +221,10 @@ struct ModelReader {
                     inputs: strings(n.n_input, n.input), outputs: strings(n.n_output, n.output))
     node.docString = optStr(n.doc_string)
     for s in [node.name, node.opType, node.domain] + node.inputs + node.outputs { try checkName(s) }
+    if let overload = optStr(n.overload) {
+      // Only function calls use overloads; carried to the inliner, which removes it.
+      node.attributes.append(Attribute(FunctionInliner.overloadKey, .string(Array(overload.utf8))))
+    }
     let loc = Location(file: file, node: node.displayName, opType: node.opType)
     for a in list(n.n_attribute, n.attribute) {
       node.attributes.append(try attribute(a, at: loc))
