@@ -193,3 +193,18 @@ private enum ONNXTestEnv {
   let (status, output) = try ONNXTestEnv.run(["/bin/sh", ONNXTestEnv.root + "/scripts/regen-proto.sh", "--check"])
   #expect(status == 0, "\(output)")
 }
+
+/// A tensor whose bytes do not match its shape (a bug upstream) is refused at export, named.
+@Test func onnxExportRefusesInconsistentTensor() throws {
+  var g = Graph(name: "g", nodes: [Node(name: "add", opType: "Add", inputs: ["x", "w"], outputs: ["y"])],
+                inputs: [ValueInfo(name: "x", type: TensorType(.float32, Shape([2])))],
+                outputs: [ValueInfo(name: "y", type: TensorType(.float32, Shape([2])))])
+  g.initializers = [(name: "w", tensor: Tensor(dtype: .float32, dims: [2], storage: TensorStorage(copying: UnsafeRawBufferPointer(start: nil, count: 0))))]
+  #expect {
+    try ONNXExporter.write(Model(graph: g), to: FileManager.default.temporaryDirectory.path + "/graft-never-written.onnx")
+  } throws: { error in
+    (error as? GraftError)?.description
+      == FileManager.default.temporaryDirectory.path + "/graft-never-written.onnx: tensor 'w': cannot export: tensor data has 0 bytes; shape 2 of float needs 8"
+  }
+  #expect(!FileManager.default.fileExists(atPath: FileManager.default.temporaryDirectory.path + "/graft-never-written.onnx"))
+}
