@@ -63,7 +63,7 @@ private func graft(_ args: [String]) -> (Int32, String, String) {
   }
 
   @Test func everyUnsupportedOpIsListed() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3])
     let e = b.node("Einsum", ["x"], [stringAttr("equation", "ij->ji")])
     b.graph.nodes.append(Node(name: "mystery", opType: "Mystery", domain: "com.example", inputs: [e], outputs: ["z"]))

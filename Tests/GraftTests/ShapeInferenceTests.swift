@@ -5,7 +5,7 @@ import GraftTestSupport
 
 // Hand-built graphs per op family; expected shapes follow ONNX's shape rules (structural facts).
 
-private func infer(_ b: GraphBuilder, opset: Int64 = 17, shapes: [String: [Int]] = [:],
+private func infer(_ b: ShapeGraphBuilder, opset: Int64 = 17, shapes: [String: [Int]] = [:],
                    bindings: [String: Tensor] = [:]) throws -> Graph {
   var g = b.graph
   var ctx = PassContext(file: "model.onnx", opsets: [OpsetImport(domain: "", version: opset)],
@@ -27,7 +27,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
 
 @Suite struct ShapeInferenceTests {
   @Test func broadcastingElementwise() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("a", [2, 1, 4])
     b.input("b", [3, 1])
     let y = b.node("Add", ["a", "b"])
@@ -39,7 +39,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func broadcastMismatchNamesTheNode() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("a", [2, 3])
     b.input("b", [4])
     b.output(b.node("Mul", ["a", "b"]))
@@ -48,7 +48,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func convOutputSizes() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [1, 3, 224, 224])
     b.weight("w", [64, 3, 7, 7])
     let c1 = b.node("Conv", ["x", "w"], [intsAttr("strides", [2, 2]), intsAttr("pads", [3, 3, 3, 3])])
@@ -68,7 +68,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func convChannelMismatchIsReported() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [1, 3, 8, 8])
     b.weight("w", [4, 2, 3, 3])
     b.output(b.node("Conv", ["x", "w"]))
@@ -77,7 +77,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func convTransposeOutputSizes() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [1, 8, 10, 10])
     b.weight("w", [8, 4, 3, 3])
     let y1 = b.node("ConvTranspose", ["x", "w"], [intsAttr("strides", [2, 2]), intsAttr("pads", [1, 1, 1, 1]),
@@ -93,7 +93,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func poolingCeilModeAndGlobal() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [1, 2, 5, 5])
     let p1 = b.node("MaxPool", ["x"], [intsAttr("kernel_shape", [2, 2]), intsAttr("strides", [2, 2]), intAttr("ceil_mode", 1)])
     let p2 = b.node("MaxPool", ["x"], [intsAttr("kernel_shape", [2, 2]), intsAttr("strides", [2, 2])])
@@ -113,7 +113,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func gemmAndMatMul() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("a", [4, 3])
     b.weight("bw", [5, 3])
     let gm = b.node("Gemm", ["a", "bw"], [intAttr("transB", 1)])
@@ -135,7 +135,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func reshapeFlattenSqueezeUnsqueezeTranspose() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3, 4])
     let r1 = b.node("Reshape", ["x", b.ints("s1", [0, -1])])
     let r2 = b.node("Reshape", ["x", b.ints("s2", [-1, 2, 2])])
@@ -158,7 +158,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func reshapeWithWrongCountFails() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3, 4])
     b.output(b.node("Reshape", ["x", b.ints("s", [5, -1])]))
     let msg = errorText { _ = try infer(b) }
@@ -166,7 +166,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func concatSplitSlicePad() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("a", [2, 3, 4])
     b.input("c", [2, 5, 4])
     let cat = b.node("Concat", ["a", "c"], [intAttr("axis", 1)])
@@ -190,7 +190,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func gatherTileExpandWhere() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("d", [5, 4, 3])
     b.input("i", [2, 2], .int64)
     let ga = b.node("Gather", ["d", "i"], [intAttr("axis", 1)])
@@ -208,7 +208,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func resizeReduceArgMaxDepthToSpace() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [1, 3, 10, 10])
     b.graph.initializers.append(("scales", Tensor.float32([4], [1, 1, 2, 1.5])))
     let r1 = b.node("Resize", ["x", "", "scales"])
@@ -233,7 +233,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func recurrentOutputs() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [5, 2, 8])
     b.weight("w", [2, 64, 8])
     b.weight("r", [2, 64, 16])
@@ -254,7 +254,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
 
   @Test func shapeArithmeticFoldsAway() throws {
     // The exporter pattern: Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])).
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [Dim.symbol("N"), .known(3), .known(4)])
     let sh = b.node("Shape", ["x"])
     let g0 = b.node("Gather", [sh, b.ints("zero", [0], scalar: true)], [intAttr("axis", 0)])
@@ -276,7 +276,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func symbolicDimsStayUntilBound() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [Dim.symbol("N"), .known(3)])
     b.output(b.node("Relu", ["x"]))
     let g = try infer(b)
@@ -292,7 +292,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
     (["y": [1]], "model.onnx: tensor 'y': --input-shape names no graph input (inputs: 'x')"),
   ])
   func badInputShapeBindings(shapes: [String: [Int]], message: String) throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [Dim.symbol("N"), .known(3)])
     b.output(b.node("Relu", ["x"]))
     let msg = errorText { _ = try infer(b, shapes: shapes) }
@@ -308,7 +308,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
     var elseG = Graph(name: "else")
     elseG.nodes = [Node(name: "e_sub", opType: "Sub", inputs: ["x", "x"], outputs: ["e_out"])]
     elseG.outputs = [ValueInfo(name: "e_out", type: nil)]
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3])
     b.input("sr", [Int](), .int64)
     let eq = b.node("Equal", ["sr", b.ints("k16", [16000], scalar: true)])
@@ -326,11 +326,11 @@ private func errorText(_ body: () throws -> Void) -> String? {
     let gu = try infer(b)
     #expect(gu.nodes.map(\.opType) == ["Equal", "If"])
     let lines = unsupportedOps(gu, PassContext(file: "model.onnx"))
-    #expect(lines == ["node 'if' (If, domain 'ai.onnx', opset 17): condition is not constant; bind the inputs it depends on with --bind"])
+    #expect(lines == ["node 'if' (If, domain 'ai.onnx', opset 17): condition is not constant; it depends on 'sr': bind with --bind sr=VALUE"])
   }
 
   @Test func unsupportedOpsAreAllListed() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3])
     let a = b.node("Relu", ["x"])
     let c = b.node("Einsum", [a], [stringAttr("equation", "ij->ji")])
@@ -346,7 +346,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func canonicalizeOldForms() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3, 4])
     let sl = b.node("Slice", ["x"], [intsAttr("starts", [1]), intsAttr("ends", [3]), intsAttr("axes", [1])])
     let us = b.node("Unsqueeze", [sl], [intsAttr("axes", [0])])
@@ -375,7 +375,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func legacyBroadcastIsAligned() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3, 4, 5])
     b.weight("bias", [3])
     let y = b.node("Add", ["x", "bias"], [intAttr("broadcast", 1), intAttr("axis", 1)])
@@ -386,5 +386,71 @@ private func errorText(_ body: () throws -> Void) -> String? {
     #expect(add.int("broadcast") == nil)
     // The aligned bias is [3, 1, 1].
     #expect(dims(g, add.inputs[1]) == [3, 1, 1])
+  }
+}
+
+/// One bad graph per row; built by name so the table stays readable.
+private func badGraph(_ name: String) -> ShapeGraphBuilder {
+  var b = ShapeGraphBuilder()
+  switch name {
+  case "conv-rank":
+    b.input("x", [1, 3, 8]); b.weight("w", [4, 3, 3, 3]); b.output(b.node("Conv", ["x", "w"]))
+  case "conv-rank2":
+    b.input("x", [3, 8]); b.weight("w", [4, 3, 3]); b.output(b.node("Conv", ["x", "w"]))
+  case "conv-kernel":
+    b.input("x", [1, 3, 8, 8]); b.weight("w", [4, 3, 1, 1])
+    b.output(b.node("Conv", ["x", "w"], [intsAttr("kernel_shape", [1 << 40, 1]), intsAttr("dilations", [1 << 30, 1])]))
+  case "gemm-inner":
+    b.input("a", [2, 3]); b.input("b", [4, 5]); b.output(b.node("Gemm", ["a", "b"]))
+  case "tile-neg":
+    b.input("x", [2, 3]); b.output(b.node("Tile", ["x", b.ints("r", [-1, 1])]))
+  case "expand-huge":
+    b.input("x", [1]); b.output(b.node("Expand", ["x", b.ints("s", [1 << 50])]))
+  case "resize-nan":
+    b.input("x", [1, 1, 4, 4]); b.graph.initializers.append(("sc", Tensor.float32([4], [1, 1, .nan, 2])))
+    b.output(b.node("Resize", ["x", "", "sc"]))
+  case "gather-oob":
+    b.ints("d", [1, 2, 3]); b.output(b.node("Gather", ["d", b.ints("i", [5])]))
+  case "concat-mismatch":
+    b.input("a", [2, 3]); b.input("c", [4, 5]); b.output(b.node("Concat", ["a", "c"], [intAttr("axis", 0)]))
+  case "pool-kernel":
+    b.input("x", [1, 1, 4, 4]); b.output(b.node("MaxPool", ["x"]))
+  case "squeeze-non1":
+    b.input("x", [2, 3]); b.output(b.node("Squeeze", ["x", b.ints("a", [1])]))
+  case "slice-step0":
+    b.input("x", [4]); b.output(b.node("Slice", ["x", b.ints("s", [0]), b.ints("e", [4]), b.ints("a", [0]), b.ints("t", [0])]))
+  case "reshape-two-minus1":
+    b.input("x", [4]); b.output(b.node("Reshape", ["x", b.ints("s", [-1, -1])]))
+  case "transpose-perm":
+    b.input("x", [2, 3]); b.output(b.node("Transpose", ["x"], [intsAttr("perm", [0, 0])]))
+  case "axis-range":
+    b.input("x", [2, 3]); b.output(b.node("Softmax", ["x"], [intAttr("axis", 5)]))
+  default:
+    break
+  }
+  return b
+}
+
+extension ShapeInferenceTests {
+  @Test(arguments: [
+    ("conv-rank", "model.onnx: node 'Conv_1' (Conv): weight 'w' has rank 4; input has rank 3"),
+    ("conv-rank2", "model.onnx: node 'Conv_1' (Conv): input 'x' has rank 2; Conv needs rank 3 or more"),
+    ("conv-kernel", "model.onnx: node 'Conv_1' (Conv): kernel_shape [1099511627776, 1] must be positive"),
+    ("gemm-inner", "model.onnx: node 'Gemm_1' (Gemm): inner dims disagree: A is 2x3, B is 4x5"),
+    ("tile-neg", "model.onnx: node 'Tile_1' (Tile): repeats [-1, 1] has a negative entry"),
+    ("expand-huge", "model.onnx: node 'Expand_1' (Expand): tensor 'expand1': output shape 1125899906842624 has dim 1125899906842624 out of range 0...1099511627776"),
+    ("resize-nan", "model.onnx: node 'Resize_1' (Resize): scales [1.0, 1.0, nan, 2.0] must be positive and finite"),
+    ("gather-oob", "model.onnx: node 'Gather_1' (Gather): index 5 is out of range for dim 0 of size 3"),
+    ("concat-mismatch", "model.onnx: node 'Concat_1' (Concat): inputs disagree in dim 1 (2x3 vs 4x5)"),
+    ("pool-kernel", "model.onnx: node 'MaxPool_1' (MaxPool): kernel_shape is missing or does not have 2 entries"),
+    ("squeeze-non1", "model.onnx: node 'Squeeze_1' (Squeeze): cannot squeeze axis 1 of shape 2x3 (size 3)"),
+    ("slice-step0", "model.onnx: node 'Slice_1' (Slice): slice step is 0"),
+    ("reshape-two-minus1", "model.onnx: node 'Reshape_1' (Reshape): shape [-1, -1] has more than one -1"),
+    ("transpose-perm", "model.onnx: node 'Transpose_1' (Transpose): perm [0, 0] is not a permutation of rank 2"),
+    ("axis-range", "model.onnx: node 'Softmax_1' (Softmax): axis 5 is out of range for rank 2"),
+  ])
+  func badInputIsOneLineNamingTheNode(name: String, message: String) {
+    let msg = errorText { _ = try infer(badGraph(name)) }
+    #expect(msg == message)
   }
 }
