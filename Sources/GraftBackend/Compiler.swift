@@ -65,7 +65,11 @@ public enum Compiler {
                                  inputs: [o], outputs: [copyName], attrs: []))
       outputNames[i] = copyName
     }
-    if !errors.isEmpty { throw combine(errors, file: file, what: "cannot be lowered") }
+    if !errors.isEmpty {
+      // Nodes after an unsupported one often lack types; report the root causes only.
+      let unsupported = errors.filter { $0.kind == .unsupported }
+      throw combine(unsupported.isEmpty ? errors : unsupported, file: file, what: "cannot be lowered")
+    }
 
     // Types of every value.
     var types: [String: TensorType] = [:]

@@ -5,6 +5,11 @@ public enum CLI {
   public static let commands: [any Command.Type] = [
     InspectCommand.self,
     ConvertCommand.self,
+    CompileCommand.self,
+    RunCommand.self,
+    CheckCommand.self,
+    TransplantCommand.self,
+    SimilarityCommand.self,
   ]
 
   static let exitCodesHelp = """

@@ -247,3 +247,34 @@ final class CallFrame {
     for a in arrays { a.deallocate() }
   }
 }
+
+extension KernelRunner {
+  /// The constant-folding evaluator's shape (GraftPasses' `ConstantFolding.Evaluator`):
+  /// `inputs` lines up with `node.inputs` (nil = omitted), `outputTypes` with `node.outputs`
+  /// (nil = omitted output). Returns one tensor per node output; an omitted output's entry is an
+  /// empty float tensor of shape [0].
+  public static func evaluate(node: Node, inputs: [Tensor?], outputTypes: [TensorType?],
+                              opset: Int64 = 17, file: String = "") throws -> [Tensor] {
+    let loc = Location(file: file, node: node.displayName, opType: node.opType)
+    guard inputs.count == node.inputs.count, outputTypes.count == node.outputs.count else {
+      throw GraftError(.invalid, at: loc, "inputs/output types do not line up with the node's inputs/outputs")
+    }
+    var present: [Tensor] = []
+    for (name, t) in zip(node.inputs, inputs) where !name.isEmpty {
+      guard let t else { throw GraftError(.invalid, at: loc, "input '\(name)' has no value") }
+      present.append(t)
+    }
+    var types: [TensorType] = []
+    for (name, t) in zip(node.outputs, outputTypes) where !name.isEmpty {
+      guard let t else { throw GraftError(.invalid, at: loc, "output '\(name)' has no type") }
+      types.append(t)
+    }
+    let results = try evaluate(node: node, inputs: present, outputTypes: types, opset: opset, file: file)
+    var k = 0
+    return node.outputs.map { name in
+      if name.isEmpty { return Tensor.float32([0], []) }
+      defer { k += 1 }
+      return results[k]
+    }
+  }
+}

@@ -99,7 +99,12 @@ struct InferenceEngine {
       scope.types[n] = t.type
     }
     for i in g.inputs where scope.consts[i.name] == nil {
-      if let t = i.type ?? g.valueInfo[i.name] {
+      if var t = i.type ?? g.valueInfo[i.name] {
+        // Negative or absurd declared dims are treated as unknown.
+        t.shape = t.shape?.map { d in
+          if let v = d.value, v < 0 || v > maxDimSize { return unknownDim }
+          return d
+        }
         scope.types[i.name] = t
         g.valueInfo[i.name] = t
       }
@@ -119,13 +124,25 @@ struct InferenceEngine {
         continue
       }
       if !node.subgraphs.isEmpty {
-        for k in node.attributes.indices {
+        // An If with a constant condition: only the taken branch is inferred (the other one
+        // may not even be valid at these shapes). Otherwise a branch that fails to infer is
+        // left untyped: errors surface once FoldIf has spliced the branch that runs.
+        var skip: String?
+        if isONNX, node.opType == "If", let c = node.inputs.first.flatMap({ scope.consts[$0] })?.integers()?.first {
+          skip = c != 0 ? "else_branch" : "then_branch"
+        }
+        let strict = isONNX && node.opType != "If"
+        for k in node.attributes.indices where node.attributes[k].name != skip {
           switch node.attributes[k].value {
           case .graph(var sub):
-            try infer(&sub, outer: scope)
-            node.attributes[k].value = .graph(sub)
+            do {
+              try infer(&sub, outer: scope)
+              node.attributes[k].value = .graph(sub)
+            } catch where !strict {}
           case .graphs(var subs):
-            for j in subs.indices { try infer(&subs[j], outer: scope) }
+            for j in subs.indices {
+              do { try infer(&subs[j], outer: scope) } catch where !strict {}
+            }
             node.attributes[k].value = .graphs(subs)
           default: break
           }
@@ -138,6 +155,12 @@ struct InferenceEngine {
         context: context)
       var outTypes: [TensorType?] = isONNX ? try inferTypes(io) : []
       while outTypes.count < node.outputs.count { outTypes.append(nil) }
+      for (k, t) in outTypes.enumerated() {
+        guard let shape = t?.shape, k < node.outputs.count else { continue }
+        if let bad = shape.first(where: { ($0.value ?? 0) < 0 || ($0.value ?? 0) > maxDimSize }) {
+          throw io.fail("output shape \(shape.text) has dim \(bad) out of range 0...\(maxDimSize)", tensor: node.outputs[k])
+        }
+      }
       if isONNX, let folded = try foldNode(io, outTypes) {
         for (o, t) in zip(node.outputs, folded) where !o.isEmpty {
           g.initializers.append((o, t))

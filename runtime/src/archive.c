@@ -65,6 +65,7 @@ static graft_status read_archive(const uint8_t *a, size_t bytes, archive_info *i
     if (s.stored > 0 && s.offset < table_end) return GRAFT_E_BOUNDS;
     if (kind < 1 || kind >= GRAFT__SEC_KIND_END) return GRAFT_E_FORMAT;
     if (s.flags & ~1u) return GRAFT_E_FORMAT;
+    if (graft__le32(e + 36) != 0) return GRAFT_E_FORMAT; /* the table has no CRC: keep it strict */
     if ((s.flags & 1u) && kind != GRAFT__SEC_WEIGHTS) return GRAFT_E_FORMAT;
     if (!(s.flags & 1u) && s.raw != s.stored) return GRAFT_E_FORMAT;
     if (info->sec[kind].present) return GRAFT_E_FORMAT;

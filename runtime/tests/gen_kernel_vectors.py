@@ -44,8 +44,8 @@ def enc_tensor(t):
     if isinstance(t, Raw):
         dt, shape, data = t.dtype, t.shape, t.data
     else:
-        a = np.ascontiguousarray(t)
-        dt, shape, data = onnx_dtype(a), a.shape, a.tobytes()
+        a = np.asarray(t)
+        dt, shape, data = onnx_dtype(a), a.shape, a.tobytes(order="C")
     out = struct.pack("<iii", 1, dt, len(shape))
     out += b"".join(struct.pack("<q", d) for d in shape)
     return out + struct.pack("<Q", len(data)) + data
@@ -217,7 +217,249 @@ def gen_binary():
     add("min_i64", "min_i64", [i1, i2], [ort_run("Min", [i1, i2])[0]])
 
 
-GENERATORS = [gen_act, gen_binary]
+def const(*vals, dtype=np.int64):
+    return np.array(vals, dtype=dtype)
+
+
+def gen_movement():
+    x = f32(2, 3, 4)
+    add("copy reshape", "copy_any", [x], [x.reshape(6, 4)])
+    add("copy count mismatch", "copy_any", [x], [f32(5, 4)], check="E_SHAPE")
+    add("copy dtype mismatch", "copy_any", [x], [x.astype(np.float64)], check="E_SHAPE")
+    # concat
+    for axis, shapes in [(1, [(2, 3, 4), (2, 1, 4), (2, 5, 4)]), (0, [(1, 3), (4, 3)]), (-1, [(2, 2, 3), (2, 2, 1)]),
+                         (2, [(2, 3, 0), (2, 3, 2)])]:
+        ins = [f32(*s) for s in shapes]
+        add("concat axis %d %s" % (axis, shapes), "concat_any", ins, [ort_run("Concat", ins, {"axis": axis})[0]], {"AXIS": axis})
+    ins = [rng.integers(-5, 5, size=s).astype(np.int64) for s in [(3, 2), (3, 4)]]
+    add("concat i64", "concat_any", ins, [ort_run("Concat", ins, {"axis": 1})[0]], {"AXIS": 1})
+    ins = [rng.integers(0, 2, size=s).astype(np.bool_) for s in [(3, 2), (3, 4)]]
+    add("concat bool", "concat_any", ins, [np.concatenate(ins, 1)], {"AXIS": 1})
+    add("concat bad dims", "concat_any", [f32(2, 3), f32(3, 3)], [f32(5, 3)], {"AXIS": 1}, check="E_SHAPE")
+    add("concat bad sum", "concat_any", [f32(2, 3), f32(2, 3)], [f32(2, 7)], {"AXIS": 1}, check="E_SHAPE")
+    # split
+    x = f32(2, 6, 5)
+    outs = ort_run("Split", [x, const(2, 3, 1)], {"axis": 1}, n_out=3, const_inputs=(1,))
+    add("split axis 1", "split_any", [x], outs, {"AXIS": 1})
+    add("split axis 1 with attr", "split_any", [x], outs, {"AXIS": 1, "SPLIT": [2, 3, 1]})
+    outs = ort_run("Split", [x], {"axis": -1, "num_outputs": 2}, n_out=2)
+    add("split axis -1 uneven", "split_any", [x], outs, {"AXIS": -1})
+    add("split bad sum", "split_any", [x], [f32(2, 2, 5), f32(2, 2, 5)], {"AXIS": 1}, check="E_SHAPE")
+    # slice
+    x = f32(4, 5, 6, 7)
+    big, small = 2**62, -2**62
+    for starts, ends, axes, steps in [
+            ([1], [3], [0], [1]), ([0, 1], [5, -1], [1, 3], [2, 1]), ([-1], [small], [2], [-1]),
+            ([5], [0], [3], [-2]), ([-100, 2], [big, 100], [0, 1], [1, 3]), ([2, 1, 0, 3], [4, 4, 6, 7], [0, 1, 2, 3], [1, 1, 2, 1]),
+            ([3], [3], [2], [1]), ([0], [-1], [-1], [1]), ([6], [-100], [3], [-3])]:
+        y = ort_run("Slice", [x, const(*starts), const(*ends), const(*axes), const(*steps)], const_inputs=(1, 2, 3, 4))[0]
+        add("slice %s %s %s %s" % (starts, ends, axes, steps), "slice_any", [x], [y],
+            {"STARTS": starts, "ENDS": ends, "AXES": axes, "STEPS": steps})
+    y = ort_run("Slice", [x, const(1, 2), const(3, 4)], const_inputs=(1, 2))[0]
+    add("slice default axes/steps", "slice_any", [x], [y], {"STARTS": [1, 2], "ENDS": [3, 4]})
+    add("slice out shape wrong", "slice_any", [x], [y[:1]], {"STARTS": [1, 2], "ENDS": [3, 4]}, check="E_SHAPE")
+    add("slice step 0", "slice_any", [x], [y], {"STARTS": [1], "ENDS": [3], "STEPS": [0]}, check="E_SHAPE")
+    add("slice dup axes", "slice_any", [x], [y], {"STARTS": [1, 1], "ENDS": [3, 3], "AXES": [0, 0]}, check="E_SHAPE")
+    xi = rng.integers(0, 255, size=(3, 8)).astype(np.uint8)
+    add("slice u8 neg step", "slice_any", [xi], [xi[::-1, 6:1:-2]], {"STARTS": [-1, 6], "ENDS": [small, 1], "STEPS": [-1, -2]})
+    # pad (begins..., ends...)
+    x = f32(2, 3, 4, 5)
+    for mode, mcode in [("constant", 0), ("reflect", 1), ("edge", 2), ("wrap", 3)]:
+        for pads in [[0, 0, 1, 2, 0, 0, 2, 1], [0, 1, -1, 3, 1, 0, 2, -2], [0, 0, 3, 4, 0, 0, 3, 4]]:
+            if mode == "reflect" and min(pads) < 0:
+                continue
+            ins = [x, const(*pads)] + ([np.array(1.5, np.float32)] if mode == "constant" else [])
+            y = ort_run("Pad", ins, {"mode": mode}, const_inputs=(1, 2))[0]
+            add("pad %s %s" % (mode, pads), "pad_any", [x], [y], {"PADS": pads, "MODE": mcode, "VALUE": 1.5})
+    xi = rng.integers(-9, 9, size=(3, 4)).astype(np.int64)
+    y = ort_run("Pad", [xi, const(1, 0, 0, 2), np.array(7, np.int64)], const_inputs=(1, 2))[0]
+    add("pad i64 constant 7", "pad_any", [xi], [y], {"PADS": [1, 0, 0, 2], "VALUE": 7.0})
+    add("pad bad out", "pad_any", [x], [x], {"PADS": [0, 0, 1, 0, 0, 0, 0, 0]}, check="E_SHAPE")
+    # transpose
+    for shape, perm in [((2, 3, 4, 5), [0, 2, 3, 1]), ((2, 3, 4, 5), [0, 3, 1, 2]), ((37, 45), [1, 0]),
+                        ((2, 3, 4), [2, 0, 1]), ((2, 1, 4, 1, 3), [4, 3, 2, 1, 0]), ((1, 3, 1, 5), [0, 2, 1, 3]),
+                        ((3, 70, 33), [0, 2, 1]), ((2, 3, 4, 5, 6), [1, 0, 3, 4, 2]), ((5,), [0])]:
+        xt = f32(*shape)
+        add("transpose %s %s" % (shape, perm), "transpose_any", [xt], [ort_run("Transpose", [xt], {"perm": perm})[0]], {"PERM": perm})
+    xt = f32(2, 3, 4)
+    add("transpose default perm", "transpose_any", [xt], [ort_run("Transpose", [xt])[0]])
+    for dt in [np.uint8, np.int16, np.int64]:
+        xt = rng.integers(0, 100, size=(3, 5, 7)).astype(dt)
+        add("transpose %s" % np.dtype(dt).name, "transpose_any", [xt], [xt.transpose(1, 2, 0).copy()], {"PERM": [1, 2, 0]})
+    add("transpose bad perm", "transpose_any", [xt], [xt], {"PERM": [0, 0, 1]}, check="E_SHAPE")
+    # gather
+    x = f32(5, 4, 3)
+    for axis, ind in [(0, np.array([0, 4, -1, 2], np.int64)), (1, np.array([[1, 0], [-4, 3]], np.int32)),
+                      (2, np.array(1, np.int64)), (-1, np.array([2, 2, 0], np.int64))]:
+        add("gather axis %d %s" % (axis, ind.dtype.name), "gather_any", [x, ind], [ort_run("Gather", [x, ind], {"axis": axis})[0]], {"AXIS": axis})
+    add("gather out of range", "gather_any", [x, np.array([0, 5], np.int64)], [f32(2, 4, 3)], {"AXIS": 0}, evals="E_NUMERIC")
+    add("gather out of range neg", "gather_any", [x, np.array([-6], np.int64)], [f32(1, 4, 3)], {"AXIS": 0}, evals="E_NUMERIC")
+    add("gather bad out", "gather_any", [x, np.array([0, 1], np.int64)], [f32(2, 4)], {"AXIS": 0}, check="E_SHAPE")
+    ind = rng.integers(-3, 3, size=(4, 2, 3)).astype(np.int64)
+    add("gather_elements axis 0", "gather_elements_any", [x, ind], [ort_run("GatherElements", [x, ind], {"axis": 0})[0]], {"AXIS": 0})
+    ind = rng.integers(-4, 4, size=(5, 6, 2)).astype(np.int32)
+    add("gather_elements axis 1", "gather_elements_any", [x, ind], [ort_run("GatherElements", [x, ind], {"axis": 1})[0]], {"AXIS": 1})
+    add("gather_elements oob", "gather_elements_any", [x, np.full((5, 4, 3), 3, np.int64)], [x], {"AXIS": 2}, evals="E_NUMERIC")
+    # tile / expand / where
+    x = f32(2, 3, 4)
+    for rep in [[1, 2, 3], [3, 1, 1], [2, 2, 2]]:
+        add("tile %s" % rep, "tile_any", [x], [ort_run("Tile", [x, const(*rep)], const_inputs=(1,))[0]], {"REPEATS": rep})
+    add("tile without repeats", "tile_any", [x], [np.tile(x, (2, 1, 2))])
+    for shape, target in [((3, 1), (2, 3, 4)), ((1,), (5, 2)), ((4,), (3, 4)), ((2, 1, 4), (2, 3, 4))]:
+        xe = f32(*shape)
+        add("expand %s -> %s" % (shape, target), "expand_any", [xe], [ort_run("Expand", [xe, const(*target)], const_inputs=(1,))[0]])
+    xe = rng.integers(0, 9, size=(3, 1)).astype(np.int64)
+    add("expand i64", "expand_any", [xe], [np.broadcast_to(xe, (2, 3, 5)).copy()])
+    add("expand bad", "expand_any", [f32(3, 2)], [f32(3, 4)], check="E_SHAPE")
+    cond = rng.integers(0, 2, size=(3, 1, 5)).astype(np.bool_)
+    a, b = f32(4, 5), f32(3, 4, 1)
+    add("where f32", "where_any", [cond, a, b], [ort_run("Where", [cond, a, b])[0]])
+    ai, bi = rng.integers(0, 9, size=(4, 5)).astype(np.int64), np.array(-1, np.int64)
+    add("where i64 scalar", "where_any", [cond, ai, bi], [ort_run("Where", [cond, ai, bi])[0]])
+    # cast
+    xf = np.concatenate([f32(40, lo=-300, hi=300), np.array([0.5, -0.5, 1.5, 2.5, -2.5, 65504, 65520, 1e-6, 3e-8, -0.0,
+                                                              np.inf, -np.inf, 1e-40, 70000, 0.099976, 2.75e-5], np.float32)])
+    for dt in [np.float16, np.float64, np.int32, np.int64, np.int8, np.int16, np.uint8, np.bool_]:
+        src = xf if dt in (np.float16, np.float64, np.bool_) else np.clip(xf, -120, 120).astype(np.float32)
+        tp = helper.np_dtype_to_tensor_dtype(np.dtype(dt))
+        add("cast f32 -> %s" % np.dtype(dt).name, "cast_any", [src], [ort_run("Cast", [src], {"to": tp})[0]], {"TO": tp})
+    import ml_dtypes  # onnxruntime cannot hand bfloat16 to numpy; ml_dtypes rounds to nearest even
+    y = xf.astype(ml_dtypes.bfloat16)
+    add("cast f32 -> bf16", "cast_any", [xf], [Raw(16, xf.shape, y.view(np.uint16).tobytes())], {"TO": 16})
+    h = xf.astype(np.float16)
+    add("cast f16 -> f32", "cast_any", [h], [ort_run("Cast", [h], {"to": 1})[0]], {"TO": 1})
+    bfb = (xf.view(np.uint32) >> 16).astype(np.uint16)
+    add("cast bf16 -> f32", "cast_any", [Raw(16, bfb.shape, bfb.tobytes())], [(bfb.astype(np.uint32) << 16).view(np.float32)], {"TO": 1})
+    for src in [rng.integers(-2**40, 2**40, size=(33,)).astype(np.int64), rng.integers(-300, 300, size=(33,)).astype(np.int32),
+                rng.integers(0, 2, size=(33,)).astype(np.bool_), rng.integers(0, 255, size=(33,)).astype(np.uint8),
+                f32(33, lo=-1e5, hi=1e5).astype(np.float64)]:
+        for tp in [1, 6, 7, 9, 10, 11, 3]:
+            if src.dtype == np.float64 and tp == 3:
+                continue
+            ys = ort_run("Cast", [src], {"to": tp})[0]
+            add("cast %s -> %d" % (src.dtype.name, tp), "cast_any", [src], [ys], {"TO": tp})
+    add("cast bad to", "cast_any", [xf], [xf.astype(np.float64)], {"TO": 1}, check="E_SHAPE")
+    # depth_to_space / space_to_depth
+    x = f32(2, 8, 3, 5)
+    for mode, code in [("DCR", 0), ("CRD", 1)]:
+        add("depth_to_space %s" % mode, "depth_to_space_any", [x], [ort_run("DepthToSpace", [x], {"blocksize": 2, "mode": mode})[0]],
+            {"BLOCK_SIZE": 2, "MODE": code})
+    x = f32(2, 3, 6, 9)
+    add("space_to_depth", "space_to_depth_any", [x], [ort_run("SpaceToDepth", [x], {"blocksize": 3})[0]], {"BLOCK_SIZE": 3})
+    add("space_to_depth bad", "space_to_depth_any", [x], [f32(2, 27, 2, 4)], {"BLOCK_SIZE": 3}, check="E_SHAPE")
+
+
+def gen_norm_pool():
+    x = f32(2, 3, 4, 5)
+    sc, b, mu, var = f32(3), f32(3), f32(3), f32(3, lo=0.1, hi=2)
+    y = ort_run("BatchNormalization", [x, sc, b, mu, var], {"epsilon": 1e-3})[0]
+    add("batchnorm", "batchnorm_f32", [x, sc, b, mu, var], [y], {"EPSILON": 1e-3})
+    x2 = f32(4, 3)
+    add("batchnorm rank 2 default eps", "batchnorm_f32", [x2, sc, b, mu, var], [ort_run("BatchNormalization", [x2, sc, b, mu, var])[0]])
+    add("batchnorm bad C", "batchnorm_f32", [x, f32(4), b, mu, var], [y], check="E_SHAPE")
+    x = f32(2, 3, 7, 9, lo=-2, hi=5)
+    add("instancenorm", "instancenorm_f32", [x, sc, b], [ort_run("InstanceNormalization", [x, sc, b], {"epsilon": 1e-4})[0]], {"EPSILON": 1e-4})
+    x = f32(3, 4, 64, lo=-4, hi=6)
+    for axis in [-1, 1, 2]:
+        m = int(np.prod(x.shape[axis:])) if axis != -1 else 64
+        shp = x.shape[axis:] if axis != -1 else (64,)
+        s_, b_ = f32(*shp), f32(*shp)
+        add("layernorm axis %d" % axis, "layernorm_f32", [x, s_, b_], [ort_run("LayerNormalization", [x, s_, b_], {"axis": axis, "epsilon": 1e-5})[0]],
+            {"AXIS": axis, "EPSILON": 1e-5}, atol=5e-6)
+        add("layernorm axis %d no bias" % axis, "layernorm_f32", [x, s_, None], [ort_run("LayerNormalization", [x, s_], {"axis": axis})[0]],
+            {"AXIS": axis}, atol=5e-6)
+    add("layernorm bad scale", "layernorm_f32", [x, f32(63)], [x], {"AXIS": -1}, check="E_SHAPE")
+    x = f32(2, 7, 3, 4)
+    for size in [3, 1]:
+        add("lrn size %d" % size, "lrn_f32", [x], [ort_run("LRN", [x], {"size": size, "alpha": 0.01, "beta": 0.6, "bias": 1.5})[0]],
+            {"SIZE": size, "ALPHA": 0.01, "BETA": 0.6, "BIAS": 1.5})
+    add("lrn defaults", "lrn_f32", [x], [ort_run("LRN", [x], {"size": 5})[0]], {"SIZE": 5})
+
+    # pools
+    x = f32(2, 3, 11, 13)
+    configs = [
+        dict(kernel_shape=[3, 3], strides=[2, 2]),
+        dict(kernel_shape=[2, 2], strides=[2, 2]),
+        dict(kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1]),
+        dict(kernel_shape=[3, 2], strides=[2, 3], pads=[1, 0, 2, 1], ceil_mode=1),
+        dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+        dict(kernel_shape=[2, 3], strides=[1, 2], dilations=[2, 2], pads=[1, 2, 1, 0]),
+        dict(kernel_shape=[5, 5], strides=[3, 3], pads=[2, 2, 2, 2], ceil_mode=1),
+    ]
+    gk = {"kernel_shape": "KERNEL_SHAPE", "strides": "STRIDES", "pads": "PADS", "dilations": "DILATIONS", "ceil_mode": "CEIL_MODE",
+          "count_include_pad": "COUNT_INCLUDE_PAD"}
+    for cfg in configs:
+        add("maxpool %s" % cfg, "maxpool_f32", [x], [ort_run("MaxPool", [x], cfg)[0]], {gk[k]: v for k, v in cfg.items()})
+        for cip in [0, 1]:
+            if "dilations" in cfg:
+                continue
+            c2 = dict(cfg, count_include_pad=cip)
+            add("avgpool %s" % c2, "avgpool_f32", [x], [ort_run("AveragePool", [x], c2)[0]], {gk[k]: v for k, v in c2.items()})
+    x1 = f32(2, 3, 17)
+    cfg = dict(kernel_shape=[4], strides=[3], pads=[2, 1])
+    add("maxpool 1d", "maxpool_f32", [x1], [ort_run("MaxPool", [x1], cfg)[0]], {gk[k]: v for k, v in cfg.items()})
+    add("avgpool 1d", "avgpool_f32", [x1], [ort_run("AveragePool", [x1], cfg)[0]], {gk[k]: v for k, v in cfg.items()})
+    x3 = f32(1, 2, 5, 6, 7)
+    cfg = dict(kernel_shape=[2, 3, 2], strides=[1, 2, 2], pads=[0, 1, 1, 1, 1, 0])
+    add("maxpool 3d", "maxpool_f32", [x3], [ort_run("MaxPool", [x3], cfg)[0]], {gk[k]: v for k, v in cfg.items()})
+    add("avgpool 3d", "avgpool_f32", [x3], [ort_run("AveragePool", [x3], cfg)[0]], {gk[k]: v for k, v in cfg.items()})
+    cfg = dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    add("lppool p2", "lppool_f32", [x], [ort_run("LpPool", [x], dict(cfg, p=2))[0]], {gk[k]: v for k, v in cfg.items()})
+    add("lppool p3", "lppool_f32", [x], [ort_run("LpPool", [x], dict(cfg, p=3))[0]], dict({gk[k]: v for k, v in cfg.items()}, P=3.0), rtol=2e-5)
+    add("maxpool bad out", "maxpool_f32", [x], [f32(2, 3, 5, 5)], {"KERNEL_SHAPE": [3, 3], "STRIDES": [2, 2]}, check="E_SHAPE")
+    add("maxpool no kernel", "maxpool_f32", [x], [x], {}, check="E_SHAPE")
+    add("maxpool kernel too big", "maxpool_f32", [x], [f32(2, 3, 1, 1)], {"KERNEL_SHAPE": [12, 3]}, check="E_SHAPE")
+    for shape in [(2, 3, 11, 13), (2, 5, 7), (1, 2, 3, 4, 5)]:
+        xg = f32(*shape)
+        add("global_avgpool %s" % (shape,), "global_avgpool_f32", [xg], [ort_run("GlobalAveragePool", [xg])[0]])
+        add("global_maxpool %s" % (shape,), "global_maxpool_f32", [xg], [ort_run("GlobalMaxPool", [xg])[0]])
+    add("global_avgpool bad", "global_avgpool_f32", [x], [f32(2, 3, 1, 2)], check="E_SHAPE")
+
+
+def gen_unary():
+    x = f32(4, 33, lo=-6, hi=6)
+    x.flat[:8] = [0.5, 1.5, 2.5, -0.5, -2.5, 0.0, -0.0, 3.49999]
+    xp = f32(4, 33, lo=1e-3, hi=50)
+    for op, k, src in [("Erf", "erf_f32", x), ("Exp", "exp_f32", x), ("Log", "log_f32", xp), ("Sqrt", "sqrt_f32", xp),
+                       ("Neg", "neg_f32", x), ("Abs", "abs_f32", x), ("Reciprocal", "reciprocal_f32", xp),
+                       ("Floor", "floor_f32", x), ("Ceil", "ceil_f32", x), ("Round", "round_f32", x), ("Sin", "sin_f32", x),
+                       ("Cos", "cos_f32", x), ("Sign", "sign_f32", x)]:
+        add(k, k, [src], [ort_run(op, [src])[0]], atol=2e-6)
+    bx = rng.integers(0, 2, size=(3, 7)).astype(np.bool_)
+    add("not_bool", "not_bool", [bx], [ort_run("Not", [bx])[0]])
+    add("exp bad shape", "exp_f32", [x], [xp.reshape(33, 4)], check="E_SHAPE")
+
+
+def gen_reduce():
+    x = f32(3, 4, 5, 6, lo=-2, hi=2)
+    xp = f32(3, 4, 5, 6, lo=0.5, hi=1.5)
+    ops = [("ReduceMean", "reduce_mean_f32"), ("ReduceSum", "reduce_sum_f32"), ("ReduceMax", "reduce_max_f32"),
+           ("ReduceMin", "reduce_min_f32"), ("ReduceL2", "reduce_l2_f32"), ("ReduceProd", "reduce_prod_f32"),
+           ("ReduceL1", "reduce_l1_f32"), ("ReduceSumSquare", "reduce_sumsq_f32"), ("ReduceLogSumExp", "reduce_logsumexp_f32")]
+    for axes, keep in [([1], 1), ([3], 0), ([0, 2], 1), ([2, 3], 0), ([-1], 1), ([], 0), ([0, 1, 2, 3], 1), ([1, 3], 0)]:
+        for op, k in ops:
+            src = xp if op == "ReduceProd" else x
+            ins = [src] + ([const(*axes)] if axes else [])
+            y = ort_run(op, ins, {"keepdims": keep}, opset=18, const_inputs=(1,))[0]
+            add("%s axes %s keep %d" % (k, axes, keep), k, [src], [y], {"AXES": axes, "KEEPDIMS": keep} if axes else {"KEEPDIMS": keep},
+                rtol=2e-5, atol=2e-6)
+    y = ort_run("ReduceSum", [x], {"keepdims": 1, "noop_with_empty_axes": 1}, opset=18)[0]
+    add("reduce_sum noop", "reduce_sum_f32", [x], [y], {"NOOP_WITH_EMPTY_AXES": 1})
+    big = f32(16, 2048, lo=0, hi=1)
+    add("reduce_mean large inner", "reduce_mean_f32", [big], [ort_run("ReduceMean", [big, const(1)], opset=18, const_inputs=(1,))[0]], {"AXES": [1]})
+    add("reduce_mean large outer", "reduce_mean_f32", [big], [ort_run("ReduceMean", [big, const(0)], opset=18, const_inputs=(1,))[0]], {"AXES": [0]})
+    add("reduce bad out", "reduce_sum_f32", [x], [f32(3, 5, 6)], {"AXES": [1], "KEEPDIMS": 1}, check="E_SHAPE")
+    add("reduce dup axes", "reduce_sum_f32", [x], [f32(3, 5, 6)], {"AXES": [1, 1], "KEEPDIMS": 0}, check="E_SHAPE")
+    add("reduce bad axis", "reduce_sum_f32", [x], [f32(3, 5, 6)], {"AXES": [4], "KEEPDIMS": 0}, check="E_SHAPE")
+    xa = rng.integers(0, 4, size=(3, 4, 5)).astype(np.float32)  # many ties
+    for op, k in [("ArgMax", "argmax_f32"), ("ArgMin", "argmin_f32")]:
+        for axis, keep, last in [(0, 1, 0), (1, 0, 0), (2, 1, 1), (-1, 0, 1), (1, 1, 1)]:
+            y = ort_run(op, [xa], {"axis": axis, "keepdims": keep, "select_last_index": last})[0]
+            add("%s axis %d keep %d last %d" % (k, axis, keep, last), k, [xa], [y], {"AXIS": axis, "KEEPDIMS": keep, "SELECT_LAST_INDEX": last})
+    add("argmax bad out dtype", "argmax_f32", [xa], [f32(1, 4, 5)], {"AXIS": 0}, check="E_SHAPE")
+
+
+GENERATORS = [gen_act, gen_binary, gen_movement, gen_norm_pool, gen_unary, gen_reduce]
 
 
 def main():

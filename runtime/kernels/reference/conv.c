@@ -211,9 +211,92 @@ static int64_t first_at_least(int64_t lo, int64_t off, int64_t s, int64_t n) {
 static void depthwise_generic(const conv_geom *g, const float *x, const float *w, float bias,
                               float *y, graft_act_params act) GRAFT_DEPTHWISE_BODY
 #ifdef GRAFT_CONV_X86
-__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx")))
-static void depthwise_avx512(const conv_geom *g, const float *x, const float *w, float bias,
-                             float *y, graft_act_params act) GRAFT_DEPTHWISE_BODY
+#include <immintrin.h>
+#define T512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx")))
+
+/* One output of the depthwise kernel, every tap bounds-checked (border columns). */
+static float depthwise_point(const conv_geom *g, const float *x, const float *w, float bias,
+                             int64_t oh, int64_t ow) {
+  float acc = bias;
+  for (int64_t kh = 0; kh < g->kernel[1]; ++kh) {
+    const int64_t ih = oh * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
+    if (ih < 0 || ih >= g->in[1]) continue;
+    for (int64_t kw = 0; kw < g->kernel[2]; ++kw) {
+      const int64_t iw = ow * g->stride[2] - g->pad_begin[2] + kw * g->dilation[2];
+      if (iw < 0 || iw >= g->in[2]) continue;
+      acc += w[kh * g->kernel[2] + kw] * x[ih * g->in[2] + iw];
+    }
+  }
+  return acc;
+}
+
+/* AVX-512 depthwise: 16 output columns per vector; columns where every tap is inside the
+   input ("interior") use masked vector loads (stride 1: contiguous, stride 2: two loads and an
+   even-lane permute, other strides: gather); border columns use depthwise_point. Relu/Clip are
+   applied in registers, other activations per output row. */
+T512 static void depthwise_avx512(const conv_geom *g, const float *x, const float *w, float bias,
+                                  float *y, graft_act_params act) {
+  const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
+  const int64_t KH = g->kernel[1], KW = g->kernel[2], sh = g->stride[1], sw = g->stride[2];
+  const int64_t dh = g->dilation[1], dw = g->dilation[2], ph = g->pad_begin[1], pw = g->pad_begin[2];
+  int64_t L = 0, R = OW;
+  for (int64_t kw = 0; kw < KW; ++kw) {
+    const int64_t off = kw * dw - pw;
+    const int64_t lo = first_at_least(0, off, sw, OW), hi = first_at_least(IW, off, sw, OW);
+    if (lo > L) L = lo;
+    if (hi < R) R = hi;
+  }
+  if (R < L) R = L;
+  const int clamp = act.kind == GRAFT_ACT_RELU ? 1 : (act.kind == GRAFT_ACT_CLIP ? 2 : 0);
+  const int post = act.kind != GRAFT_ACT_NONE && !clamp;
+  const __m512 vlo = _mm512_set1_ps(act.a), vhi = _mm512_set1_ps(act.b), zero = _mm512_setzero_ps();
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i gidx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)sw));
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    float *yr = y + oh * OW;
+    for (int64_t o = 0; o < OW; ++o) {
+      if (o == L) o = R;
+      if (o >= OW) break;
+      float v = depthwise_point(g, x, w, bias, oh, o);
+      if (clamp == 1) v = v > 0.0f ? v : 0.0f;
+      else if (clamp == 2) v = v < act.a ? act.a : (v > act.b ? act.b : v);
+      yr[o] = v;
+    }
+    for (int64_t o = L; o < R; o += 16) {
+      const int64_t cnt = R - o < 16 ? R - o : 16;
+      const __mmask16 m = (__mmask16)((1u << cnt) - 1u);
+      __m512 acc = _mm512_set1_ps(bias);
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        const int64_t ih = oh * sh - ph + kh * dh;
+        if (ih < 0 || ih >= IH) continue;
+        const float *xr = x + ih * IW;
+        const float *wk = w + kh * KW;
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          const float *src = xr + o * sw + kw * dw - pw; /* in range: o >= L */
+          __m512 v;
+          if (sw == 1) {
+            v = _mm512_maskz_loadu_ps(m, src);
+          } else if (sw == 2) {
+            const int64_t need = 2 * cnt - 1; /* elements src[0 .. need) */
+            const __mmask16 mlo = need >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << need) - 1u);
+            const __mmask16 mhi = need > 16 ? (__mmask16)((1u << (need - 16)) - 1u) : (__mmask16)0;
+            v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(mlo, src), even,
+                                       _mm512_maskz_loadu_ps(mhi, src + 16));
+          } else {
+            v = _mm512_mask_i32gather_ps(zero, m, gidx, src, 4);
+          }
+          acc = _mm512_fmadd_ps(_mm512_set1_ps(wk[kw]), v, acc);
+        }
+      }
+      if (clamp == 1) acc = _mm512_max_ps(acc, zero);
+      else if (clamp == 2) acc = _mm512_min_ps(vhi, _mm512_max_ps(vlo, acc));
+      _mm512_mask_storeu_ps(yr + o, m, acc);
+    }
+    if (post) graft_act_apply_f32(yr, (size_t)OW, act);
+  }
+}
+
 __attribute__((target("avx2,fma,avx")))
 static void depthwise_avx2(const conv_geom *g, const float *x, const float *w, float bias,
                            float *y, graft_act_params act) GRAFT_DEPTHWISE_BODY

@@ -35,6 +35,8 @@
 
 /* What a micro-kernel does after the K loop. */
 typedef struct ukr_epi {
+  int scale;           /* multiply the product by alpha (unpacked A: alpha not folded in) */
+  float alpha;
   int load_c;          /* add the tile already in C */
   int final;           /* last K block: add biases, clamp */
   const float *rb;     /* MR row biases for this tile, or NULL */
@@ -43,15 +45,17 @@ typedef struct ukr_epi {
   float lo, hi;
 } ukr_epi;
 
-/* Computes the MR x w tile C = A_panel * B_panel (+ epilogue). a: kc x MR packed (k-major),
-   b: kc x w packed. */
-typedef void (*ukr_fn)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                       const ukr_epi *e);
+/* Computes the MR x w tile C = A_panel * B_panel (+ epilogue). b: kc x w packed. a: packed
+   kc x MR (k-major) for the packed kernels; for the direct ("u") kernels, row i of the panel
+   is a + i*lda, contiguous along k (row-major A read in place, no packing). */
+typedef void (*ukr_fn)(int64_t kc, const float *a, int64_t lda, const float *b, float *c,
+                       int64_t ldc, const ukr_epi *e);
 
 /* An instruction-set variant: tile shape and micro-kernels by panel width / unit. */
 typedef struct isa_desc {
   int mr, nr, unit;
-  ukr_fn kernel[4]; /* kernel[w/unit - 1] */
+  ukr_fn kernel[4];   /* kernel[w/unit - 1], packed A */
+  ukr_fn kernel_u[4]; /* the same reading A in place; NULL entries: always pack */
 } isa_desc;
 
 /* ---- portable micro-kernel ---------------------------------------------------------------- */
@@ -60,6 +64,7 @@ typedef struct isa_desc {
 #define GEN_NR 8
 
 static float epi_scalar(float x, const float *cp, int i, int j, const ukr_epi *e) {
+  if (e->scale) x *= e->alpha;
   if (e->load_c) x += cp[j];
   if (e->final) {
     if (e->rb) x += e->rb[i];
@@ -70,8 +75,9 @@ static float epi_scalar(float x, const float *cp, int i, int j, const ukr_epi *e
   return x;
 }
 
-static void ukr_generic(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                        const ukr_epi *e) {
+static void ukr_generic(int64_t kc, const float *a, int64_t lda, const float *b, float *c,
+                        int64_t ldc, const ukr_epi *e) {
+  (void)lda;
   float acc[GEN_MR][GEN_NR];
   for (int i = 0; i < GEN_MR; ++i)
     for (int j = 0; j < GEN_NR; ++j) acc[i][j] = 0.0f;
@@ -96,6 +102,7 @@ static void ukr_generic(int64_t kc, const float *a, const float *b, float *c, in
 #define INL __attribute__((always_inline)) inline
 
 static T512 INL __m512 epi512(__m512 x, const float *cp, int i, int v, const ukr_epi *e) {
+  if (e->scale) x = _mm512_mul_ps(x, _mm512_set1_ps(e->alpha));
   if (e->load_c) x = _mm512_add_ps(x, _mm512_loadu_ps(cp + 16 * v));
   if (e->final) {
     if (e->rb) x = _mm512_add_ps(x, _mm512_set1_ps(e->rb[i]));
@@ -107,8 +114,11 @@ static T512 INL __m512 epi512(__m512 x, const float *cp, int i, int v, const ukr
   return x;
 }
 
-static T512 INL void ukr512_body(const int nv, int64_t kc, const float *a, const float *b,
-                                 float *c, int64_t ldc, const ukr_epi *e) {
+static T512 INL void ukr512_body(const int nv, const int packed, int64_t kc, const float *a,
+                                 int64_t lda, const float *b, float *c, int64_t ldc,
+                                 const ukr_epi *e) {
+  const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+  const float *a4 = a + 4 * lda, *a5 = a + 5 * lda, *a6 = a + 6 * lda, *a7 = a + 7 * lda;
   __m512 z = _mm512_setzero_ps();
   __m512 c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z;
   __m512 c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
@@ -119,13 +129,13 @@ static T512 INL void ukr512_body(const int nv, int64_t kc, const float *a, const
     const __m512 b2 = nv > 2 ? _mm512_load_ps(b + 32) : z;
     __m512 av;
 #define R512(i)                                                   \
-  av = _mm512_set1_ps(a[i]);                                      \
+  av = _mm512_set1_ps(packed ? a[i] : a##i[k]);                  \
   c##i##0 = _mm512_fmadd_ps(av, b0, c##i##0);                     \
   if (nv > 1) c##i##1 = _mm512_fmadd_ps(av, b1, c##i##1);         \
   if (nv > 2) c##i##2 = _mm512_fmadd_ps(av, b2, c##i##2);
     R512(0) R512(1) R512(2) R512(3) R512(4) R512(5) R512(6) R512(7)
 #undef R512
-    a += 8;
+    if (packed) a += 8;
     b += 16 * nv;
   }
 #define S512(i)                                                                        \
@@ -139,18 +149,24 @@ static T512 INL void ukr512_body(const int nv, int64_t kc, const float *a, const
 #undef S512
 }
 
-static T512 void ukr512_16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                           const ukr_epi *e) { ukr512_body(1, kc, a, b, c, ldc, e); }
-static T512 void ukr512_32(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                           const ukr_epi *e) { ukr512_body(2, kc, a, b, c, ldc, e); }
-static T512 void ukr512_48(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                           const ukr_epi *e) { ukr512_body(3, kc, a, b, c, ldc, e); }
+#define UKR_DEF(attr, name, body, nv, packed)                                              \
+  static attr void name(int64_t kc, const float *a, int64_t lda, const float *b, float *c, \
+                        int64_t ldc, const ukr_epi *e) {                                  \
+    body(nv, packed, kc, a, lda, b, c, ldc, e);                                           \
+  }
+UKR_DEF(T512, ukr512_16, ukr512_body, 1, 1)
+UKR_DEF(T512, ukr512_32, ukr512_body, 2, 1)
+UKR_DEF(T512, ukr512_48, ukr512_body, 3, 1)
+UKR_DEF(T512, ukr512u_16, ukr512_body, 1, 0)
+UKR_DEF(T512, ukr512u_32, ukr512_body, 2, 0)
+UKR_DEF(T512, ukr512u_48, ukr512_body, 3, 0)
 
 /* ---- AVX2 + FMA micro-kernel: 6 x 16 (12 ymm accumulators), panels of 8/16 ------------------ */
 
 #define T256 __attribute__((target("avx2,fma,avx")))
 
 static T256 INL __m256 epi256(__m256 x, const float *cp, int i, int v, const ukr_epi *e) {
+  if (e->scale) x = _mm256_mul_ps(x, _mm256_set1_ps(e->alpha));
   if (e->load_c) x = _mm256_add_ps(x, _mm256_loadu_ps(cp + 8 * v));
   if (e->final) {
     if (e->rb) x = _mm256_add_ps(x, _mm256_set1_ps(e->rb[i]));
@@ -162,8 +178,11 @@ static T256 INL __m256 epi256(__m256 x, const float *cp, int i, int v, const ukr
   return x;
 }
 
-static T256 INL void ukr256_body(const int nv, int64_t kc, const float *a, const float *b,
-                                 float *c, int64_t ldc, const ukr_epi *e) {
+static T256 INL void ukr256_body(const int nv, const int packed, int64_t kc, const float *a,
+                                 int64_t lda, const float *b, float *c, int64_t ldc,
+                                 const ukr_epi *e) {
+  const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+  const float *a4 = a + 4 * lda, *a5 = a + 5 * lda;
   __m256 z = _mm256_setzero_ps();
   __m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
   __m256 c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
@@ -172,12 +191,12 @@ static T256 INL void ukr256_body(const int nv, int64_t kc, const float *a, const
     const __m256 b1 = nv > 1 ? _mm256_load_ps(b + 8) : z;
     __m256 av;
 #define R256(i)                                                   \
-  av = _mm256_broadcast_ss(a + (i));                              \
+  av = _mm256_broadcast_ss(packed ? a + (i) : a##i + k);         \
   c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);                     \
   if (nv > 1) c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);
     R256(0) R256(1) R256(2) R256(3) R256(4) R256(5)
 #undef R256
-    a += 6;
+    if (packed) a += 6;
     b += 8 * nv;
   }
 #define S256(i)                                                                        \
@@ -190,16 +209,18 @@ static T256 INL void ukr256_body(const int nv, int64_t kc, const float *a, const
 #undef S256
 }
 
-static T256 void ukr256_8(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                          const ukr_epi *e) { ukr256_body(1, kc, a, b, c, ldc, e); }
-static T256 void ukr256_16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                           const ukr_epi *e) { ukr256_body(2, kc, a, b, c, ldc, e); }
+UKR_DEF(T256, ukr256_8, ukr256_body, 1, 1)
+UKR_DEF(T256, ukr256_16, ukr256_body, 2, 1)
+UKR_DEF(T256, ukr256u_8, ukr256_body, 1, 0)
+UKR_DEF(T256, ukr256u_16, ukr256_body, 2, 0)
 #endif /* GRAFT_SGEMM_X86 */
 
-static const isa_desc isa_generic = {GEN_MR, GEN_NR, GEN_NR, {ukr_generic, 0, 0, 0}};
+static const isa_desc isa_generic = {GEN_MR, GEN_NR, GEN_NR, {ukr_generic, 0, 0, 0}, {0, 0, 0, 0}};
 #ifdef GRAFT_SGEMM_X86
-static const isa_desc isa_avx2 = {6, 16, 8, {ukr256_8, ukr256_16, 0, 0}};
-static const isa_desc isa_avx512 = {8, 48, 16, {ukr512_16, ukr512_32, ukr512_48, 0}};
+static const isa_desc isa_avx2 = {6, 16, 8, {ukr256_8, ukr256_16, 0, 0},
+                                  {ukr256u_8, ukr256u_16, 0, 0}};
+static const isa_desc isa_avx512 = {8, 48, 16, {ukr512_16, ukr512_32, ukr512_48, 0},
+                                    {ukr512u_16, ukr512u_32, ukr512u_48, 0}};
 #endif
 
 /* Tile shapes of every variant on every architecture (scratch sizes must not depend on the
@@ -299,7 +320,7 @@ static void pack_b_strided(const graft_sgemm_b *b, int64_t k0, int64_t kc, int64
       for (int64_t k = 0; k < kc; ++k) {
         float *d = dst + k * w;
         const float *sk = s + k * b->rs;
-        for (int64_t j = 0; j < real; ++j) d[j] = sk[j];
+        memcpy(d, sk, (size_t)real * sizeof(float));
         for (int64_t j = real; j < w; ++j) d[j] = 0.0f;
       }
     } else {
@@ -321,7 +342,10 @@ static int64_t first_at_least(int64_t lo, int64_t off, int64_t s, int64_t n) {
   return o > n ? n : o;
 }
 
-/* Implicit im2col rows [k0, k0+kc) x cols [n0, n0+nc) -> panels kc x w. */
+/* Implicit im2col rows [k0, k0+kc) x cols [n0, n0+nc) -> panels kc x w (full panels are nr
+   wide, the last one is narrower and zero-padded to its width). Row-outer: the (c, kd, kh, kw)
+   of each row is advanced incrementally (no divisions), then the row's columns are walked as
+   runs that stop at output-row and panel boundaries; each run is a zero fill or a copy. */
 static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int64_t n0,
                         int64_t nc, int nr, int unit, float *dst) {
   const int64_t ID = cv->in[0], IH = cv->in[1], IW = cv->in[2];
@@ -329,63 +353,79 @@ static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int6
   const int64_t KD = cv->kernel[0], KH = cv->kernel[1], KW = cv->kernel[2];
   const int64_t kvol = KD * KH * KW;
   const int64_t sw = cv->stride[2];
-  for (int64_t jp = 0; jp < nc; jp += nr) {
-    const int64_t real = nc - jp < nr ? nc - jp : nr;
-    const int64_t w = panel_width(nc - jp, nr, unit);
-    const int64_t nstart = n0 + jp;
-    const int64_t od0 = nstart / (OH * OW), oh0 = (nstart / OW) % OH, ow0 = nstart % OW;
-    for (int64_t kk = 0; kk < kc; ++kk) {
-      const int64_t kidx = k0 + kk;
-      const int64_t ch = kidx / kvol, r = kidx % kvol;
-      const int64_t kd = r / (KH * KW), kh = (r / KW) % KH, kw = r % KW;
-      const int64_t offd = kd * cv->dilation[0] - cv->pad[0];
-      const int64_t offh = kh * cv->dilation[1] - cv->pad[1];
-      const int64_t offw = kw * cv->dilation[2] - cv->pad[2];
-      /* valid ow: 0 <= ow*sw + offw < IW */
-      const int64_t lo = first_at_least(0, offw, sw, OW);
-      const int64_t hi = first_at_least(IW, offw, sw, OW);
-      const float *xc = cv->x + ch * ID * IH * IW;
-      float *d = dst + kk * w;
-      int64_t od = od0, oh = oh0, ow = ow0, j = 0;
-      while (j < real) {
-        int64_t run = OW - ow;
-        if (run > real - j) run = real - j;
-        const int64_t id = od * cv->stride[0] + offd, ih = oh * cv->stride[1] + offh;
-        float *dj = d + j;
-        if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
-          for (int64_t t = 0; t < run; ++t) dj[t] = 0.0f;
-        } else {
-          const float *row = xc + (id * IH + ih) * IW; /* row[o*sw + offw] is input at ow=o */
-          const int64_t end = ow + run;
-          const int64_t a = lo < ow ? ow : (lo > end ? end : lo);
-          const int64_t bnd = hi < a ? a : (hi > end ? end : hi);
-          int64_t t = 0;
-          for (int64_t o = ow; o < a; ++o) dj[t++] = 0.0f;
-          if (bnd <= a) {
-            /* no valid input column in this run */
-          } else if (sw == 1) {
-            const float *src = row + a + offw; /* a >= lo, so a + offw >= 0 */
-            float *dd = dj + t;
-            for (int64_t o = 0; o < bnd - a; ++o) dd[o] = src[o];
-            t += bnd - a;
+  const int64_t full_panels = nc / nr, last_real = nc - full_panels * nr;
+  const int64_t last_w = last_real ? round_up(last_real, unit) : 0;
+  const int64_t od0 = n0 / (OH * OW), oh0 = (n0 / OW) % OH, ow0 = n0 % OW;
+  int64_t ch = k0 / kvol, r = k0 % kvol;
+  int64_t kd = r / (KH * KW), kh = (r / KW) % KH, kw = r % KW;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const int64_t offd = kd * cv->dilation[0] - cv->pad[0];
+    const int64_t offh = kh * cv->dilation[1] - cv->pad[1];
+    const int64_t offw = kw * cv->dilation[2] - cv->pad[2];
+    /* valid ow: 0 <= ow*sw + offw < IW */
+    const int64_t lo = first_at_least(0, offw, sw, OW);
+    const int64_t hi = first_at_least(IW, offw, sw, OW);
+    const float *xc = cv->x + ch * ID * IH * IW;
+    int64_t od = od0, oh = oh0, ow = ow0, j = 0, p = 0, jj = 0;
+    float *pd = dst + kk * nr; /* row kk of panel 0 */
+    int64_t wp = full_panels > 0 ? nr : last_w;
+    if (full_panels == 0) pd = dst + kk * last_w;
+    while (j < nc) {
+      int64_t run = OW - ow;
+      if (run > wp - jj) run = wp - jj;
+      if (run > nc - j) run = nc - j;
+      const int64_t id = od * cv->stride[0] + offd, ih = oh * cv->stride[1] + offh;
+      float *d = pd + jj;
+      if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
+        memset(d, 0, (size_t)run * sizeof(float));
+      } else {
+        const float *row = xc + (id * IH + ih) * IW; /* row[o*sw + offw] is input at ow=o */
+        const int64_t end = ow + run;
+        const int64_t a = lo < ow ? ow : (lo > end ? end : lo);
+        const int64_t bnd = hi < a ? a : (hi > end ? end : hi);
+        if (a > ow) memset(d, 0, (size_t)(a - ow) * sizeof(float));
+        if (bnd > a) {
+          float *dd = d + (a - ow);
+          if (sw == 1) {
+            memcpy(dd, row + a + offw, (size_t)(bnd - a) * sizeof(float)); /* a >= lo: in range */
           } else {
-            for (int64_t o = a; o < bnd; ++o) dj[t++] = row[o * sw + offw];
+            const float *src = row + a * sw + offw;
+            for (int64_t o = 0; o < bnd - a; ++o) dd[o] = src[o * sw];
           }
-          for (int64_t o = bnd; o < end; ++o) dj[t++] = 0.0f;
         }
-        j += run;
-        ow += run;
-        if (ow == OW) {
-          ow = 0;
-          if (++oh == OH) {
-            oh = 0;
-            ++od;
-          }
+        if (end > bnd) memset(d + (bnd - ow), 0, (size_t)(end - bnd) * sizeof(float));
+      }
+      j += run;
+      jj += run;
+      ow += run;
+      if (ow == OW) {
+        ow = 0;
+        if (++oh == OH) {
+          oh = 0;
+          ++od;
         }
       }
-      for (int64_t t = real; t < w; ++t) d[t] = 0.0f;
+      if (jj == wp && j < nc) { /* next panel */
+        ++p;
+        jj = 0;
+        wp = p < full_panels ? nr : last_w;
+        pd = dst + p * nr * kc + kk * wp;
+      }
     }
-    dst += kc * w;
+    if (last_real) {
+      float *lp = dst + full_panels * nr * kc + kk * last_w;
+      for (int64_t t = last_real; t < last_w; ++t) lp[t] = 0.0f;
+    }
+    if (++kw == KW) {
+      kw = 0;
+      if (++kh == KH) {
+        kh = 0;
+        if (++kd == KD) {
+          kd = 0;
+          ++ch;
+        }
+      }
+    }
   }
 }
 
@@ -423,6 +463,7 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
   float *bpack = (float *)((char *)scratch + graft_align_up((size_t)(bl.mc * bl.kc) * sizeof(float)));
   const int clamp = c->act.kind == GRAFT_ACT_RELU ? 1 : (c->act.kind == GRAFT_ACT_CLIP ? 2 : 0);
   const int post_act = !is_clamp_act(c->act.kind);
+  const int direct_a = isa->kernel_u[0] != 0 && a->cs == 1;
 
   for (int64_t jc = 0; jc < n; jc += bl.nc) {
     const int64_t nc = n - jc < bl.nc ? n - jc : bl.nc;
@@ -433,17 +474,26 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
       else pack_b_strided(b, pc, kc, jc, nc, nr, unit, bpack);
       for (int64_t ic = 0; ic < m; ic += bl.mc) {
         const int64_t mc = m - ic < bl.mc ? m - ic : bl.mc;
-        pack_a(a, ic, mc, pc, kc, mr, apack);
+        /* Direct A: full panels read A in place; a partial last panel is packed. */
+        const int64_t direct_rows = direct_a ? mc / mr * mr : 0;
+        if (!direct_a) pack_a(a, ic, mc, pc, kc, mr, apack);
+        else if (direct_rows < mc) pack_a(a, ic + direct_rows, mc - direct_rows, pc, kc, mr, apack);
         const float *bp = bpack;
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int64_t w = panel_width(nc - jr, nr, unit);
           const int64_t ncols = nc - jr < nr ? nc - jr : nr;
-          const ukr_fn kern = isa->kernel[w / unit - 1];
           for (int64_t ir = 0; ir < mc; ir += mr) {
             const int64_t nrows = mc - ir < mr ? mc - ir : mr;
             const int64_t row0 = ic + ir, col0 = jc + jr;
             float *cp = c->p + row0 * c->ldc + col0;
+            const int in_place = ir < direct_rows;
+            const ukr_fn kern = in_place ? isa->kernel_u[w / unit - 1] : isa->kernel[w / unit - 1];
+            const float *ap = in_place ? a->p + row0 * a->rs + pc
+                                       : apack + (direct_a ? ir - direct_rows : ir) * kc;
+            const int64_t lda = in_place ? a->rs : 0;
             ukr_epi e;
+            e.scale = in_place && a->alpha != 1.0f;
+            e.alpha = a->alpha;
             e.load_c = !first || c->accumulate;
             e.final = last;
             e.rb = c->row_bias ? c->row_bias + row0 : 0;
@@ -452,7 +502,7 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
             e.lo = c->act.a;
             e.hi = c->act.b;
             if (nrows == mr && ncols == w) {
-              kern(kc, apack + ir * kc, bp, cp, c->ldc, &e);
+              kern(kc, ap, lda, bp, cp, c->ldc, &e);
             } else {
               /* Edge tile: run the full tile on a stack copy, write back the valid part. */
               float tile[MAX_MR * MAX_NR];
@@ -468,7 +518,7 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
                 for (int64_t j = 0; j < w; ++j) cbias[j] = j < ncols ? e.cb[j] : 0.0f;
                 e.cb = cbias;
               }
-              kern(kc, apack + ir * kc, bp, tile, w, &e);
+              kern(kc, ap, lda, bp, tile, w, &e);
               for (int64_t i = 0; i < nrows; ++i)
                 memcpy(cp + i * c->ldc, tile + i * w, (size_t)ncols * sizeof(float));
             }
