@@ -8,6 +8,8 @@ public enum CLI {
     CompileCommand.self,
     RunCommand.self,
     CheckCommand.self,
+    TransplantCommand.self,
+    SimilarityCommand.self,
   ]
 
   static let exitCodesHelp = """

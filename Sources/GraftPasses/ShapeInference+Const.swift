@@ -183,3 +183,24 @@ func transposeIndices(_ dims: [Int], perm: [Int]) -> [Int] {
   }
   return result
 }
+
+/// Largest dim size shape inference accepts (2^40); anything larger is reported as bad input.
+let maxDimSize = 1 << 40
+
+/// Element count of `dims`, saturating at `Int.max` (negative dims count as 0).
+func saturatingCount(_ dims: [Int]) -> Int {
+  var p = 1
+  for d in dims {
+    let (r, o) = p.multipliedReportingOverflow(by: max(d, 0))
+    if o { return Int.max }
+    p = r
+  }
+  return p
+}
+
+/// a * b saturating at Int.max / Int.min.
+func satMul(_ a: Int, _ b: Int) -> Int {
+  let (r, o) = a.multipliedReportingOverflow(by: b)
+  if o { return (a < 0) != (b < 0) ? Int.min : Int.max }
+  return r
+}

@@ -99,7 +99,12 @@ struct InferenceEngine {
       scope.types[n] = t.type
     }
     for i in g.inputs where scope.consts[i.name] == nil {
-      if let t = i.type ?? g.valueInfo[i.name] {
+      if var t = i.type ?? g.valueInfo[i.name] {
+        // Negative or absurd declared dims are treated as unknown.
+        t.shape = t.shape?.map { d in
+          if let v = d.value, v < 0 || v > maxDimSize { return unknownDim }
+          return d
+        }
         scope.types[i.name] = t
         g.valueInfo[i.name] = t
       }
@@ -150,6 +155,12 @@ struct InferenceEngine {
         context: context)
       var outTypes: [TensorType?] = isONNX ? try inferTypes(io) : []
       while outTypes.count < node.outputs.count { outTypes.append(nil) }
+      for (k, t) in outTypes.enumerated() {
+        guard let shape = t?.shape, k < node.outputs.count else { continue }
+        if let bad = shape.first(where: { ($0.value ?? 0) < 0 || ($0.value ?? 0) > maxDimSize }) {
+          throw io.fail("output shape \(shape.text) has dim \(bad) out of range 0...\(maxDimSize)", tensor: node.outputs[k])
+        }
+      }
       if isONNX, let folded = try foldNode(io, outTypes) {
         for (o, t) in zip(node.outputs, folded) where !o.isEmpty {
           g.initializers.append((o, t))

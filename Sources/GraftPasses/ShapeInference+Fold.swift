@@ -21,7 +21,10 @@ extension InferenceEngine {
     // Shape and Size need only a known input shape.
     if op == "Shape" || op == "Size" {
       guard let s = io.shape(0)?.concrete else { return nil }
-      if op == "Size" { return [Tensor.int64([], [Int64(elementCount(s))])] }
+      if op == "Size" {
+        let n = saturatingCount(s)
+        return n == Int.max ? nil : [Tensor.int64([], [Int64(n)])]
+      }
       let (a, b) = shapeRange(io.node, rank: s.count)
       let v = a < b ? s[a..<b].map { Int64($0) } : []
       return [Tensor.int64([v.count], v)]
@@ -34,13 +37,13 @@ extension InferenceEngine {
     }
     // Every output must be small and of known concrete shape (when inferable).
     for (k, o) in io.node.outputs.enumerated() where !o.isEmpty {
-      if k < outTypes.count, let dims = outTypes[k]?.shape?.concrete, elementCount(dims) > ShapeInference.foldLimit { return nil }
+      if k < outTypes.count, let dims = outTypes[k]?.shape?.concrete, saturatingCount(dims) > ShapeInference.foldLimit { return nil }
     }
     let outShape = outTypes.first??.shape?.concrete
     guard let result = try fold(op, io, args, outShape) else { return nil }
     var tensors: [Tensor] = []
     for r in result {
-      guard r.count == elementCount(r.dims), r.count <= ShapeInference.foldLimit, let t = r.tensor() else { return nil }
+      guard r.count == saturatingCount(r.dims), r.count <= ShapeInference.foldLimit, let t = r.tensor() else { return nil }
       tensors.append(t)
     }
     guard tensors.count == io.node.outputs.count else { return nil }
@@ -125,7 +128,7 @@ extension InferenceEngine {
       guard allInt else { return nil }
       let dims = x.ints.map { Int($0) }
       guard dims.allSatisfy({ $0 >= 0 }) else { throw io.fail("shape \(x.ints) has a negative dim") }
-      let n = elementCount(dims)
+      let n = saturatingCount(dims)
       guard n <= ShapeInference.foldLimit else { return nil }
       var fill = ConstArray(dtype: .float32, dims: [1], reals: [0])
       if case .tensor(let v)? = node[attribute: "value"] {

@@ -22,7 +22,12 @@ extension InferenceEngine {
     let op = io.op
     let node = io.node
     let t0 = io.type(0)
-    if sameTypeOps.contains(op) { return [t0] }
+    if sameTypeOps.contains(op) {
+      if let a = node.int("axis"), let s = t0?.shape, op.hasSuffix("max") || op == "Softmax" || op == "LogSoftmax" {
+        _ = try io.axis(a, rank: s.count)
+      }
+      return [t0]
+    }
     if broadcastOps.contains(op) || compareOps.contains(op) {
       let dt = compareOps.contains(op) ? DType.bool : (t0?.dtype ?? .undefined)
       // Legacy (opset < 7) broadcast with an axis: the output has A's shape.
@@ -159,7 +164,8 @@ extension InferenceEngine {
       guard let t0, let s = t0.shape else { return [nil] }
       guard let reps = io.ints(1) else { return [TensorType(t0.dtype, s.map { _ in unknownDim })] }
       guard reps.count == s.count else { throw io.fail("repeats has \(reps.count) entries; input has rank \(s.count)") }
-      return [TensorType(t0.dtype, zip(s, reps).map { d, r in d.map { $0 * Int(r) } })]
+      guard reps.allSatisfy({ $0 >= 0 }) else { throw io.fail("repeats \(reps) has a negative entry") }
+      return [TensorType(t0.dtype, zip(s, reps).map { d, r in d.map { satMul($0, Int(r)) } })]
     case "Expand":
       guard let t0, let s = t0.shape else { return [nil] }
       guard let target = io.ints(1) else {
@@ -179,12 +185,12 @@ extension InferenceEngine {
     case "DepthToSpace", "SpaceToDepth":
       guard let t0, let s = t0.shape else { return [nil] }
       guard s.count == 4 else { throw io.fail("input '\(io.inputName(0))' has rank \(s.count); \(op) needs rank 4") }
-      guard let b = node.int("blocksize"), b > 0 else { throw io.fail("blocksize is missing or not positive") }
+      guard let b = node.int("blocksize"), b > 0, b <= 4096 else { throw io.fail("blocksize is missing or not in 1...4096") }
       let bb = Int(b)
       if op == "DepthToSpace" {
         return [TensorType(t0.dtype, [s[0], s[1].map { $0 / (bb * bb) }, s[2].map { $0 * bb }, s[3].map { $0 * bb }])]
       }
-      return [TensorType(t0.dtype, [s[0], s[1].map { $0 * bb * bb }, s[2].map { $0 / bb }, s[3].map { $0 / bb }])]
+      return [TensorType(t0.dtype, [s[0], s[1].map { satMul($0, bb * bb) }, s[2].map { $0 / bb }, s[3].map { $0 / bb }])]
     case "LSTM", "GRU", "RNN":
       return try recurrentTypes(io)
     case "Shape":
@@ -295,12 +301,14 @@ extension InferenceEngine {
     }
     let sp = x.count - 2
     let group = Int(io.node.int("group") ?? 1)
+    guard group >= 1 && group <= Int(Int32.max) else { throw io.fail("group \(group) is not positive") }
     if let c = x[1].value, let wc = w[1].value, wc * group != c {
       throw io.fail("input has \(c) channels; weight expects \(wc) x group \(group)")
     }
     let kernel = io.node.ints("kernel_shape")?.map(Int.init) ?? w[2...].map { $0.value ?? 1 }
     let (strides, dil, pads) = try windowParams(io, spatial: sp)
     guard kernel.count == sp else { throw io.fail("kernel_shape has \(kernel.count) dims; input has \(sp) spatial dims") }
+    guard kernel.allSatisfy({ $0 >= 1 && $0 <= Int(Int32.max) }) else { throw io.fail("kernel_shape \(kernel) must be positive") }
     let autoPad = io.node.string("auto_pad") ?? "NOTSET"
     var out: Shape = [x[0], w[0]]
     for i in 0..<sp {
@@ -318,9 +326,11 @@ extension InferenceEngine {
     guard strides.count == sp, dil.count == sp, pads.count == 2 * sp else {
       throw io.fail("strides/dilations/pads have \(strides.count)/\(dil.count)/\(pads.count) entries; input has \(sp) spatial dims")
     }
-    guard strides.allSatisfy({ $0 > 0 }), dil.allSatisfy({ $0 > 0 }) else {
+    let limit = Int(Int32.max)
+    guard strides.allSatisfy({ $0 > 0 && $0 <= limit }), dil.allSatisfy({ $0 > 0 && $0 <= limit }) else {
       throw io.fail("strides and dilations must be positive")
     }
+    guard pads.allSatisfy({ $0 >= 0 && $0 <= limit }) else { throw io.fail("pads \(pads) must be non-negative") }
     return (strides, dil, pads)
   }
 
@@ -335,7 +345,13 @@ extension InferenceEngine {
     let kernel = io.node.ints("kernel_shape")?.map(Int.init) ?? w[2...].map { $0.value ?? 1 }
     let (strides, dil, pads) = try windowParams(io, spatial: sp)
     let outPad = io.node.ints("output_padding")?.map(Int.init) ?? Array(repeating: 0, count: sp)
-    var out: Shape = [x[0], w[1].map { $0 * group }]
+    guard kernel.count == sp, kernel.allSatisfy({ $0 >= 1 && $0 <= Int(Int32.max) }) else {
+      throw io.fail("kernel_shape \(kernel) must have \(sp) positive entries")
+    }
+    guard group >= 1 && group <= Int(Int32.max) else { throw io.fail("group \(group) is not positive") }
+    let outPadOK = outPad.allSatisfy { $0 >= 0 && $0 <= Int(Int32.max) }
+    guard outPadOK else { throw io.fail("output_padding \(outPad) is out of range") }
+    var out: Shape = [x[0], w[1].map { satMul($0, group) }]
     if let os = io.node.ints("output_shape") {
       let tail = os.suffix(sp)
       guard tail.count == sp else { throw io.fail("output_shape has \(os.count) entries; input has \(sp) spatial dims") }
@@ -365,6 +381,7 @@ extension InferenceEngine {
     guard let kernel = io.node.ints("kernel_shape")?.map(Int.init), kernel.count == sp else {
       throw io.fail("kernel_shape is missing or does not have \(sp) entries")
     }
+    guard kernel.allSatisfy({ $0 >= 1 && $0 <= Int(Int32.max) }) else { throw io.fail("kernel_shape \(kernel) must be positive") }
     let (strides, dil, pads) = try windowParams(io, spatial: sp)
     let autoPad = io.node.string("auto_pad") ?? "NOTSET"
     let ceil = (io.node.int("ceil_mode") ?? 0) != 0
@@ -429,12 +446,12 @@ extension InferenceEngine {
         out.append(.known(Int(v)))
       }
     }
-    if let m = minusOne, let total = s?.concrete.map(elementCount) {
+    if let m = minusOne, let total = s?.concrete.map(saturatingCount) {
       var rest = 1
       var known = true
       for (i, d) in out.enumerated() where i != m {
         guard let v = d.value else { known = false; break }
-        rest *= v
+        rest = satMul(rest, v)
       }
       if known {
         guard rest != 0 ? total % rest == 0 : total == 0 else {
@@ -442,7 +459,7 @@ extension InferenceEngine {
         }
         out[m] = .known(rest == 0 ? 0 : total / rest)
       }
-    } else if minusOne == nil, let total = s?.concrete.map(elementCount), let o = out.concrete, elementCount(o) != total {
+    } else if minusOne == nil, let total = s?.concrete.map(saturatingCount), let o = out.concrete, saturatingCount(o) != total {
       throw io.fail("cannot reshape \(s?.text ?? "?") (\(total) elements) to \(Shape(o).text)")
     }
     return TensorType(t0.dtype, out)
@@ -495,7 +512,7 @@ extension InferenceEngine {
       return Array(repeating: TensorType(t0.dtype, o), count: n)
     }
     guard sizes.count == n else { throw io.fail("split has \(sizes.count) entries for \(n) outputs") }
-    if let total = s[a].value, sizes.reduce(0, +) != total {
+    if let total = s[a].value, sizes.reduce(0, &+) != total {
       throw io.fail("split sizes \(sizes) do not add up to dim \(a) of \(s.text)")
     }
     return sizes.map { sz in
@@ -566,6 +583,7 @@ extension InferenceEngine {
     guard pads.count == 2 * axes.count else {
       throw io.fail("pads has \(pads.count) entries; input has rank \(s.count)")
     }
+    guard pads.allSatisfy({ abs($0) <= Int64(maxDimSize) }) else { throw io.fail("pads \(pads) are out of range") }
     var out = s
     for (k, a) in axes.enumerated() {
       let add = Int(pads[k] + pads[axes.count + k])
@@ -604,6 +622,9 @@ extension InferenceEngine {
           ratios.append(Double(sizes[k]) / Double(n))
         }
         let r = policy == "not_larger" ? (ratios.min() ?? 1) : (ratios.max() ?? 1)
+        guard r.isFinite, r >= 0, r * Double(s.compactMap(\.value).max() ?? 0) <= Double(maxDimSize) else {
+          throw io.fail("sizes \(sizes) are out of range")
+        }
         for a in axes { out[a] = s[a].map { Int((Double($0) * r).rounded()) } }
       } else {
         for (k, a) in axes.enumerated() { out[a] = .known(Int(sizes[k])) }
@@ -612,8 +633,11 @@ extension InferenceEngine {
     }
     guard let scales else { return TensorType(t0.dtype, s.map { _ in unknownDim }) }
     guard scales.count == axes.count else { throw io.fail("scales has \(scales.count) entries; input has rank \(s.count)") }
+    guard scales.allSatisfy({ $0.isFinite && $0 > 0 }) else { throw io.fail("scales \(scales) must be positive and finite") }
     for (k, a) in axes.enumerated() {
-      out[a] = s[a].map { Int((Double($0) * scales[k]).rounded(.down)) }
+      let v = (Double(s[a].value ?? 0) * scales[k]).rounded(.down)
+      guard v <= Double(maxDimSize) else { throw io.fail("scales \(scales) make dim \(a) larger than \(maxDimSize)") }
+      out[a] = s[a].map { _ in Int(v) }
     }
     return TensorType(t0.dtype, out)
   }

@@ -18,7 +18,7 @@ public let runtimeSupportedOps: Set<String> = [
 /// when the back end's constant folding can evaluate them).
 public let foldOnlyOps: Set<String> = ["Shape", "Size", "ConstantOfShape", "Constant", "Range", "If"]
 
-/// One line per node Graft cannot compile, over all scopes, in graph order:
+/// One line per node Graft cannot compile, over all scopes (not inside a listed node), in graph order:
 /// `node 'NAME' (OP, domain 'D', opset N): REASON`. Empty when everything is supported.
 /// Run it after canonicalization, shape inference and If folding: fold-only ops still present
 /// are listed with the reason they did not fold.
@@ -46,7 +46,13 @@ public func unsupportedOps(_ graph: Graph, _ context: PassContext) -> [String] {
             reason = "inputs are not constant after binding; \(node.opType) must fold away"
           }
         case "If":
-          reason = "condition is not constant; bind the inputs it depends on with --bind"
+          let deps = inputsFeeding(node.inputs.first ?? "", g)
+          if deps.isEmpty {
+            reason = "condition is not constant; bind the inputs it depends on with --bind"
+          } else {
+            reason = "condition is not constant; it depends on " + deps.map { "'\($0)'" }.joined(separator: ", ")
+              + ": bind with --bind \(deps[0])=VALUE"
+          }
         default:
           reason = "could not be folded to an initializer"
         }
@@ -55,12 +61,28 @@ public func unsupportedOps(_ graph: Graph, _ context: PassContext) -> [String] {
       } else if let legacy = legacyForm(node) {
         reason = legacy
       }
-      if let reason { lines.append("\(head): \(reason)") }
+      // A listed node's subgraphs are not compiled, so their contents are not listed.
+      if let reason { lines.append("\(head): \(reason)"); continue }
       for sub in node.subgraphs { walk(sub, consts: consts) }
     }
   }
   walk(graph, consts: [])
   return lines
+}
+
+/// The graph inputs of `g` that `value` depends on (through the nodes of `g`), sorted.
+func inputsFeeding(_ value: String, _ g: Graph) -> [String] {
+  let inputs = Set(g.runtimeInputs.map(\.name))
+  let producers = g.producers
+  var seen = Set<String>()
+  var stack = [value]
+  var found = Set<String>()
+  while let v = stack.popLast() {
+    guard !v.isEmpty, seen.insert(v).inserted else { continue }
+    if inputs.contains(v) { found.insert(v); continue }
+    if let p = producers[v] { stack.append(contentsOf: g.nodes[p].inputs) }
+  }
+  return found.sorted()
 }
 
 /// Old-opset forms that canonicalization could not rewrite (nil when the node is canonical).

@@ -5,6 +5,12 @@ public struct LayerParams: Sendable, Equatable {
   public var node: String
   public var opType: String
   public var params: Int
+
+  public init(node: String, opType: String, params: Int) {
+    self.node = node
+    self.opType = opType
+    self.params = params
+  }
 }
 
 /// Model statistics, as `graft inspect` prints them.
@@ -122,14 +128,14 @@ public struct ModelStatistics: Sendable {
       var m: Int?
       switch node.opType {
       case "Conv":
-        if let y = output(0), let w = input(1), w.count >= 2 { m = elementCount(y) * elementCount(Array(w.dropFirst())) }
+        if let y = output(0), let w = input(1), w.count >= 2 { m = satMul(saturatingCount(y), saturatingCount(Array(w.dropFirst()))) }
       case "ConvTranspose":
-        if let x = input(0), let w = input(1), w.count >= 2 { m = elementCount(x) * elementCount(Array(w.dropFirst())) }
+        if let x = input(0), let w = input(1), w.count >= 2 { m = satMul(saturatingCount(x), saturatingCount(Array(w.dropFirst()))) }
       case "MatMul":
-        if let y = output(0), let a = input(0), let k = a.last { m = elementCount(y) * k }
+        if let y = output(0), let a = input(0), let k = a.last { m = satMul(saturatingCount(y), k) }
       case "Gemm":
         if let y = output(0), let a = input(0), a.count == 2 {
-          m = elementCount(y) * ((node.int("transA") ?? 0) != 0 ? a[0] : a[1])
+          m = satMul(saturatingCount(y), (node.int("transA") ?? 0) != 0 ? a[0] : a[1])
         }
       case "LSTM", "GRU", "RNN":
         let gates = node.opType == "LSTM" ? 4 : (node.opType == "GRU" ? 3 : 1)
@@ -137,14 +143,15 @@ public struct ModelStatistics: Sendable {
           let batchFirst = (node.int("layout") ?? 0) != 0
           let seq = batchFirst ? x[1] : x[0], batch = batchFirst ? x[0] : x[1]
           let hidden = r[2], inputSize = w[2], dirs = w[0]
-          m = dirs * seq * batch * gates * hidden * (inputSize + hidden)
+          m = [seq, batch, gates, hidden, inputSize + hidden].reduce(dirs, satMul)
         }
       default:
         continue
       }
       if let m {
-        macs += m
-        macsByOp[node.opType, default: 0] += m
+        macs += min(m, Int.max - macs)
+        let before = macsByOp[node.opType] ?? 0
+        macsByOp[node.opType] = before + min(m, Int.max - before)
       } else {
         macsUnknown.append(node.displayName)
       }

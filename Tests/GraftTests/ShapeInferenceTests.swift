@@ -326,7 +326,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
     let gu = try infer(b)
     #expect(gu.nodes.map(\.opType) == ["Equal", "If"])
     let lines = unsupportedOps(gu, PassContext(file: "model.onnx"))
-    #expect(lines == ["node 'if' (If, domain 'ai.onnx', opset 17): condition is not constant; bind the inputs it depends on with --bind"])
+    #expect(lines == ["node 'if' (If, domain 'ai.onnx', opset 17): condition is not constant; it depends on 'sr': bind with --bind sr=VALUE"])
   }
 
   @Test func unsupportedOpsAreAllListed() throws {
@@ -386,5 +386,71 @@ private func errorText(_ body: () throws -> Void) -> String? {
     #expect(add.int("broadcast") == nil)
     // The aligned bias is [3, 1, 1].
     #expect(dims(g, add.inputs[1]) == [3, 1, 1])
+  }
+}
+
+/// One bad graph per row; built by name so the table stays readable.
+private func badGraph(_ name: String) -> GraphBuilder {
+  var b = GraphBuilder()
+  switch name {
+  case "conv-rank":
+    b.input("x", [1, 3, 8]); b.weight("w", [4, 3, 3, 3]); b.output(b.node("Conv", ["x", "w"]))
+  case "conv-rank2":
+    b.input("x", [3, 8]); b.weight("w", [4, 3, 3]); b.output(b.node("Conv", ["x", "w"]))
+  case "conv-kernel":
+    b.input("x", [1, 3, 8, 8]); b.weight("w", [4, 3, 1, 1])
+    b.output(b.node("Conv", ["x", "w"], [intsAttr("kernel_shape", [1 << 40, 1]), intsAttr("dilations", [1 << 30, 1])]))
+  case "gemm-inner":
+    b.input("a", [2, 3]); b.input("b", [4, 5]); b.output(b.node("Gemm", ["a", "b"]))
+  case "tile-neg":
+    b.input("x", [2, 3]); b.output(b.node("Tile", ["x", b.ints("r", [-1, 1])]))
+  case "expand-huge":
+    b.input("x", [1]); b.output(b.node("Expand", ["x", b.ints("s", [1 << 50])]))
+  case "resize-nan":
+    b.input("x", [1, 1, 4, 4]); b.graph.initializers.append(("sc", Tensor.float32([4], [1, 1, .nan, 2])))
+    b.output(b.node("Resize", ["x", "", "sc"]))
+  case "gather-oob":
+    b.ints("d", [1, 2, 3]); b.output(b.node("Gather", ["d", b.ints("i", [5])]))
+  case "concat-mismatch":
+    b.input("a", [2, 3]); b.input("c", [4, 5]); b.output(b.node("Concat", ["a", "c"], [intAttr("axis", 0)]))
+  case "pool-kernel":
+    b.input("x", [1, 1, 4, 4]); b.output(b.node("MaxPool", ["x"]))
+  case "squeeze-non1":
+    b.input("x", [2, 3]); b.output(b.node("Squeeze", ["x", b.ints("a", [1])]))
+  case "slice-step0":
+    b.input("x", [4]); b.output(b.node("Slice", ["x", b.ints("s", [0]), b.ints("e", [4]), b.ints("a", [0]), b.ints("t", [0])]))
+  case "reshape-two-minus1":
+    b.input("x", [4]); b.output(b.node("Reshape", ["x", b.ints("s", [-1, -1])]))
+  case "transpose-perm":
+    b.input("x", [2, 3]); b.output(b.node("Transpose", ["x"], [intsAttr("perm", [0, 0])]))
+  case "axis-range":
+    b.input("x", [2, 3]); b.output(b.node("Softmax", ["x"], [intAttr("axis", 5)]))
+  default:
+    break
+  }
+  return b
+}
+
+extension ShapeInferenceTests {
+  @Test(arguments: [
+    ("conv-rank", "model.onnx: node 'Conv_1' (Conv): weight 'w' has rank 4; input has rank 3"),
+    ("conv-rank2", "model.onnx: node 'Conv_1' (Conv): input 'x' has rank 2; Conv needs rank 3 or more"),
+    ("conv-kernel", "model.onnx: node 'Conv_1' (Conv): kernel_shape [1099511627776, 1] must be positive"),
+    ("gemm-inner", "model.onnx: node 'Gemm_1' (Gemm): inner dims disagree: A is 2x3, B is 4x5"),
+    ("tile-neg", "model.onnx: node 'Tile_1' (Tile): repeats [-1, 1] has a negative entry"),
+    ("expand-huge", "model.onnx: node 'Expand_1' (Expand): tensor 'expand1': output shape 1125899906842624 has dim 1125899906842624 out of range 0...1099511627776"),
+    ("resize-nan", "model.onnx: node 'Resize_1' (Resize): scales [1.0, 1.0, nan, 2.0] must be positive and finite"),
+    ("gather-oob", "model.onnx: node 'Gather_1' (Gather): index 5 is out of range for dim 0 of size 3"),
+    ("concat-mismatch", "model.onnx: node 'Concat_1' (Concat): inputs disagree in dim 1 (2x3 vs 4x5)"),
+    ("pool-kernel", "model.onnx: node 'MaxPool_1' (MaxPool): kernel_shape is missing or does not have 2 entries"),
+    ("squeeze-non1", "model.onnx: node 'Squeeze_1' (Squeeze): cannot squeeze axis 1 of shape 2x3 (size 3)"),
+    ("slice-step0", "model.onnx: node 'Slice_1' (Slice): slice step is 0"),
+    ("reshape-two-minus1", "model.onnx: node 'Reshape_1' (Reshape): shape [-1, -1] has more than one -1"),
+    ("transpose-perm", "model.onnx: node 'Transpose_1' (Transpose): perm [0, 0] is not a permutation of rank 2"),
+    ("axis-range", "model.onnx: node 'Softmax_1' (Softmax): axis 5 is out of range for rank 2"),
+  ])
+  func badInputIsOneLineNamingTheNode(name: String, message: String) {
+    let msg = errorText { _ = try infer(badGraph(name)) }
+    #expect(msg == message)
   }
 }

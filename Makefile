@@ -1,0 +1,48 @@
+# Graft: the two commands the README promises, plus their parts.
+#   make demo   compile and run the bundled sample model, compare with onnxruntime
+#   make test   every test: Swift tests, C runtime tests (plain and ASan+UBSan), conformance
+# Each target installs what it needs first (scripts/setup.sh: apt packages, .venv).
+
+SWIFT ?= swift
+PY := .venv/bin/python
+GRAFT := .build/release/graft
+SAMPLE := samples/ppocr_mobile_v2_cls
+
+.PHONY: setup build build-debug demo test test-swift test-runtime test-conformance check-proto clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c release --product graft
+
+build-debug: setup
+	$(SWIFT) build
+
+demo: build
+	@mkdir -p out/demo
+	$(GRAFT) inspect $(SAMPLE).onnx
+	$(GRAFT) compile $(SAMPLE).onnx -o out/demo/sample.graft
+	$(GRAFT) run out/demo/sample.graft --input x=$(SAMPLE).input_0.npy --output-dir out/demo
+	$(GRAFT) check $(SAMPLE).onnx --input x=$(SAMPLE).input_0.npy
+
+test: setup check-proto test-runtime test-conformance test-swift
+	@echo "make test: all test groups passed"
+
+check-proto: setup
+	scripts/regen-proto.sh --check
+
+test-runtime: setup
+	$(MAKE) -C runtime test
+	$(MAKE) -C runtime asan-test
+
+test-swift: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+test-conformance: build
+	$(PY) scripts/conformance.py --graft $(GRAFT)
+
+clean:
+	rm -rf .build out
+	$(MAKE) -C runtime clean
