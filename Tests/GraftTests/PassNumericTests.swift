@@ -189,6 +189,38 @@ struct PassNumericTests {
     try expectSameOutputs(b.graph, after)
   }
 
+  /// Paddle's ConvTranspose → Add(bias [1, C, 1, 1]) → BatchNormalization folds to one node.
+  @Test(arguments: [1, 2])
+  func convTransposeBiasAddThenBatchNorm(group: Int) throws {
+    var b = GraphBuilder(seed: 31)
+    b.input("x", [1, 4, 5, 5])
+    b.random("w", [4, 6 / group, 2, 2])
+    b.node("ConvTranspose", ["x", "w"], ["c"], [attr("kernel_shape", [2, 2]), attr("strides", [2, 2]), attr("group", Int64(group))],
+           name: "deconv", dims: [[1, 6, 10, 10]])
+    b.random("bias", [1, 6, 1, 1])
+    b.node("Add", ["c", "bias"], ["a"], name: "bias_add", dims: [[1, 6, 10, 10]])
+    addBatchNorm(&b, "a", "y", channels: 6, dims: [1, 6, 10, 10])
+    b.output("y")
+    let after = try runPasses([FoldBatchNorm(), FuseOther(), DeadCode()], b.graph)
+    #expect(after.nodes.map(\.opType) == ["ConvTranspose"])
+    try expectSameOutputs(b.graph, after)
+  }
+
+  /// Caffe2's BatchNormalization → Mul(scale) → Add(shift) after a Concat folds into the BN.
+  @Test func batchNormThenPerChannelMulAdd() throws {
+    var b = GraphBuilder(seed: 37)
+    b.input("x", [1, 4, 3, 3])
+    addBatchNorm(&b, "x", "n", channels: 4, dims: [1, 4, 3, 3])
+    b.random("k", [4, 1, 1])
+    b.node("Mul", ["n", "k"], ["m"], name: "scale", dims: [[1, 4, 3, 3]])
+    b.random("sh", [1, 4, 1, 1])
+    b.node("Add", ["m", "sh"], ["y"], name: "shift", dims: [[1, 4, 3, 3]])
+    b.output("y")
+    let after = try runPasses([FuseOther(), DeadCode()], b.graph)
+    #expect(after.nodes.map(\.opType) == ["BatchNormalization"])
+    try expectSameOutputs(b.graph, after)
+  }
+
   @Test func affineNotPerChannelStays() throws {
     var b = GraphBuilder(seed: 19)
     convInput(&b)
