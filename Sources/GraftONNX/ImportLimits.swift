@@ -11,6 +11,8 @@ public struct ImportLimits: Sendable {
   public var maxElements: Int = 1 << 34
   /// Largest single dimension accepted in a tensor or a declared shape.
   public var maxDimension: Int64 = 1 << 40
+  /// Largest dense size of a sparse initializer (densified at import).
+  public var maxSparseDenseBytes: Int = 1 << 30
   /// Most nested local-function calls inlined (guards against recursive functions).
   public var maxFunctionDepth: Int = 32
 

@@ -459,7 +459,65 @@ def gen_reduce():
     add("argmax bad out dtype", "argmax_f32", [xa], [f32(1, 4, 5)], {"AXIS": 0}, check="E_SHAPE")
 
 
-GENERATORS = [gen_act, gen_binary, gen_movement, gen_norm_pool, gen_unary, gen_reduce]
+COORD = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "tf_half_pixel_for_nn", "half_pixel_symmetric",
+         "tf_crop_and_resize"]
+NEAREST = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
+
+
+def resize_case(name, x, scales=None, sizes=None, mode="nearest", coord="half_pixel", nearest="round_prefer_floor",
+                a=-0.75, exclude=0, extrap=0.0, check="OK"):
+    attrs = {"mode": mode, "coordinate_transformation_mode": coord, "nearest_mode": nearest, "cubic_coeff_a": a,
+             "exclude_outside": exclude, "extrapolation_value": extrap}
+    roi = np.array([0.0] * x.ndim + [1.0] * x.ndim, np.float32) if coord == "tf_crop_and_resize" else None
+    try:
+        if scales is not None:
+            sc = np.array(scales, np.float32)
+            y = ort_run("Resize", [x, roi, sc], attrs, opset=19, const_inputs=(1, 2))[0]
+        else:
+            sc = np.array(sizes, np.float32) / np.array(x.shape, np.float32)
+            y = ort_run("Resize", [x, roi, None, np.array(sizes, np.int64)], attrs, opset=19, const_inputs=(1, 3))[0]
+    except Exception as e:  # onnxruntime lacks some axis combinations: no reference, no case
+        print("skipped resize %s %s: %s" % (name, mode, str(e).splitlines()[0][:100]))
+        return
+    gattrs = {"MODE": ["nearest", "linear", "cubic"].index(mode), "COORD_MODE": COORD.index(coord),
+              "NEAREST_MODE": NEAREST.index(nearest), "CUBIC_COEFF_A": float(a), "EXCLUDE_OUTSIDE": exclude,
+              "EXTRAPOLATION_VALUE": float(extrap), "SCALES": [float(v) for v in sc]}
+    add("resize %s %s" % (name, mode), "resize_f32", [x], [y], gattrs, rtol=1e-5, atol=2e-6, check=check)
+
+
+def gen_resize():
+    x = f32(1, 2, 5, 7)
+    for coord in COORD:
+        for scales in [[1, 1, 2, 2], [1, 1, 0.6, 0.75], [1, 1, 1.7, 2.3]]:
+            for nearest in NEAREST:
+                if coord == "half_pixel_symmetric" and nearest in ("floor", "ceil") and scales[2] == 0.6:
+                    # source coordinates land exactly on integers (2.0, 3.0); onnxruntime and ONNX's
+                    # reference evaluator round them differently, so there is no reference to trust
+                    continue
+                resize_case("%s %s %s" % (coord, scales, nearest), x, scales=scales, mode="nearest", coord=coord, nearest=nearest,
+                            extrap=-1.0)
+            for mode in ["linear", "cubic"]:
+                resize_case("%s %s" % (coord, scales), x, scales=scales, mode=mode, coord=coord, extrap=-1.0)
+    resize_case("sizes 1x2x9x4", x, sizes=[1, 2, 9, 4], mode="linear")
+    resize_case("sizes 1x2x3x11 pytorch", x, sizes=[1, 2, 3, 11], mode="linear", coord="pytorch_half_pixel")
+    resize_case("sizes to 1 pytorch", x, sizes=[1, 2, 1, 3], mode="linear", coord="pytorch_half_pixel")
+    resize_case("cubic a -0.5 exclude", x, scales=[1, 1, 2, 1.5], mode="cubic", a=-0.5, exclude=1)
+    resize_case("cubic exclude down", x, scales=[1, 1, 0.5, 0.8], mode="cubic", exclude=1)
+    x3 = f32(2, 3, 4)
+    resize_case("3d last two axes", x3, scales=[1, 2, 1.5], mode="linear")
+    resize_case("3d all axes nearest", x3, scales=[2, 0.5, 2], mode="nearest")
+    resize_case("3d all axes linear", x3, scales=[1.5, 2, 0.75], mode="linear", coord="align_corners")
+    x5 = f32(1, 2, 3, 4, 5)
+    resize_case("5d trilinear", x5, scales=[1, 1, 2, 2, 2], mode="linear")
+    resize_case("5d tricubic", x5, scales=[1, 1, 1.5, 2, 0.6], mode="cubic")
+    x1 = f32(9)
+    resize_case("1d linear", x1, scales=[2.5], mode="linear", coord="align_corners")
+    add("resize antialias", "resize_f32", [x], [f32(1, 2, 2, 3)], {"MODE": 1, "ANTIALIAS": 1}, check="E_UNSUPPORTED")
+    add("resize bad mode", "resize_f32", [x], [f32(1, 2, 2, 3)], {"MODE": 7}, check="E_SHAPE")
+    add("resize rank mismatch", "resize_f32", [x], [f32(2, 2, 3)], {"MODE": 1}, check="E_SHAPE")
+
+
+GENERATORS = [gen_act, gen_binary, gen_movement, gen_norm_pool, gen_unary, gen_reduce, gen_resize]
 
 
 def main():
