@@ -4,7 +4,7 @@ import GraftIR
 ///
 /// Contract: an activation node (Relu, Clip with constant bounds, LeakyRelu, HardSigmoid,
 /// HardSwish, Sigmoid, Tanh, Gelu, Elu, Selu, Softplus, Softsign) whose input is written by a
-/// Conv, Gemm, MatMul, Add or Mul (the kernels that apply `graft.act`, see graft_kernels.h)
+/// Conv, ConvTranspose, Gemm, MatMul, Add or Mul (the kernels that apply `graft.act`)
 /// disappears; the producer gets the attributes `graft.act` (int, GRAFT_ACT_* code),
 /// `graft.act_alpha` and `graft.act_beta` (floats, only for activations with parameters) and
 /// writes the activation's output name. Two decomposed patterns fuse the same way:
@@ -13,7 +13,7 @@ import GraftIR
 ///   producer, or, when that producer cannot take it and the opset is ≥ 14, one `HardSwish`
 ///   node instead of the two.
 /// Conditions: the producer is an ai.onnx node with one output, of type float32 (Add and Mul
-/// must have that type in `valueInfo`; Conv/Gemm/MatMul only have float kernels), without a
+/// must have that type in `valueInfo`; the others only have float kernels), without a
 /// fused activation already, and every intermediate value is read only inside the pattern and
 /// is not a graph output. Anything else is left alone. Cost: linear per fused node.
 public struct FuseActivation: Pass {
@@ -27,7 +27,7 @@ public struct FuseActivation: Pass {
          elu, selu, softplus, softsign
   }
 
-  static let producerOps: Set<String> = ["Conv", "Gemm", "MatMul", "Add", "Mul"]
+  static let producerOps: Set<String> = ["Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Mul"]
 
   public func run(_ graph: inout Graph, _ context: inout PassContext) throws -> Bool {
     var changed = false

@@ -26,12 +26,13 @@ public struct Pipeline: Sendable {
   /// Canonicalize → ShapeInference → FoldIf → RemoveIdentity → ConstantFolding → DeadCode →
   /// FoldBatchNorm → FuseActivation → FuseOther → DeadCode → ShapeInference (refresh types).
   ///
-  /// `evaluator` runs one node on constant inputs for constant folding (the C runtime's
-  /// `KernelRunner`); without it only non-kernel folds (ConstantOfShape fills) happen.
-  /// The shapes passes (Canonicalize, ShapeInference, FoldIf) join the list when their branch
-  /// is merged.
+  /// Constant folding runs nodes through the C runtime (`KernelRunner`) unless `evaluator`
+  /// replaces it.
   public static func portable(evaluator: ConstantFolding.Evaluator? = nil) -> Pipeline {
     Pipeline(passes: [
+      Canonicalize(),
+      ShapeInference(),
+      FoldIf(),
       RemoveIdentity(),
       ConstantFolding(evaluator: evaluator),
       DeadCode(),
@@ -39,6 +40,7 @@ public struct Pipeline: Sendable {
       FuseActivation(),
       FuseOther(),
       DeadCode(),
+      ShapeInference(),
     ])
   }
 
