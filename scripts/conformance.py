@@ -146,12 +146,28 @@ PARAM_INPUTS = {
 }
 
 
+INDEX_INPUTS = {"Gather": {1}, "GatherElements": {1}, "GatherND": {1}, "ScatterElements": {1}}
+
+
 def param_inputs(model):
+    """Graph inputs bound at compile time: the PARAM_INPUTS positions, and every integer graph
+    input that no node reads as data (input 0) or as gather indices (shape arithmetic, as in
+    the *_expanded function tests)."""
     names = set()
+    data_use = set()
     for n in model.graph.node:
         for i in PARAM_INPUTS.get(n.op_type, ()):
             if i < len(n.input) and n.input[i]:
                 names.add(n.input[i])
+        if n.input:
+            data_use.add(n.input[0])
+        for i in INDEX_INPUTS.get(n.op_type, ()):
+            if i < len(n.input):
+                data_use.add(n.input[i])
+    ints = (onnx.TensorProto.INT64, onnx.TensorProto.INT32)
+    for vi in model.graph.input:
+        if vi.type.tensor_type.elem_type in ints and vi.name not in data_use:
+            names.add(vi.name)
     return names
 
 
