@@ -5,8 +5,9 @@
  * - The caller owns all memory: the archive bytes (a const array, a memory-mapped file or a
  *   heap copy), the inflated-weights buffer (only for archives with a compressed WEIGHTS
  *   section), the `graft_model` and `graft_session` structs, and each session's arena. The
- *   runtime never allocates, never does stdio, has no globals (the kernel table is const) and
- *   uses no variable-length arrays. Everything the caller passes must outlive the model or
+ *   runtime never allocates, never does stdio, has no mutable globals (the kernel table is
+ *   const; the one exception is the cached one-time CPU feature probe of src/cpu.c, which
+ *   reads GRAFT_CPU from the environment) and uses no variable-length arrays. Everything the caller passes must outlive the model or
  *   session that uses it.
  * - The archive is untrusted. `graft_model_open` validates every offset, size, index, CRC and
  *   every node's kernel `check` once (formats/ARCHIVE.md, "Validation"); after that the kernels

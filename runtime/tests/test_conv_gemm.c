@@ -386,6 +386,9 @@ static void test_conv(void) {
   run_conv("depthwise-s3-k5", conv2d(1, 4, 4, 4, 19, 18, 5, 3, 1, 2), 0);
   run_conv("depthwise-mult2", conv2d(1, 5, 10, 5, 9, 11, 3, 1, 2, 1), 0);
   run_conv("depthwise-dilated", conv2d(1, 6, 6, 6, 20, 21, 3, 1, 3, 3), 0);
+  run_conv("depthwise-nopad", conv2d(1, 5, 5, 5, 19, 35, 3, 1, 1, 0), 0);
+  run_conv("depthwise-s2-nopad", conv2d(2, 3, 3, 3, 21, 37, 3, 2, 1, 0), 0);
+  run_conv("depthwise-s2-wide", conv2d(1, 2, 4, 2, 9, 67, 3, 2, 1, 1), 0);
   {
     conv_case c = conv2d(1, 3, 5, 1, 9, 8, 3, 1, 1, 0);
     c.pb[0] = 2; c.pe[0] = 0; c.pb[1] = 0; c.pe[1] = 1; /* asymmetric pads */

@@ -342,12 +342,50 @@ static int64_t first_at_least(int64_t lo, int64_t off, int64_t s, int64_t n) {
   return o > n ? n : o;
 }
 
+/* d[i] = s[i*stride] for i < n (stride >= 2). */
+typedef void (*strided_copy_fn)(float *d, const float *s, int64_t n, int64_t stride);
+
+static void strided_copy_generic(float *d, const float *s, int64_t n, int64_t stride) {
+  for (int64_t i = 0; i < n; ++i) d[i] = s[i * stride];
+}
+
+#ifdef GRAFT_SGEMM_X86
+/* Stride 2: two masked loads and an even-lane permute per 16 outputs; others: masked gather.
+   Masked-off lanes are never read, so no element past s[(n-1)*stride] is touched. */
+static T512 void strided_copy_512(float *d, const float *s, int64_t n, int64_t stride) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i gidx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)stride));
+  for (int64_t i = 0; i < n; i += 16) {
+    const int64_t cnt = n - i < 16 ? n - i : 16;
+    const __mmask16 m = cnt == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cnt) - 1u);
+    const float *src = s + i * stride;
+    __m512 v;
+    if (stride == 2) {
+      const int64_t need = 2 * cnt - 1;
+      const __mmask16 mlo = need >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << need) - 1u);
+      const __mmask16 mhi = need > 16 ? (__mmask16)((1u << (need - 16)) - 1u) : (__mmask16)0;
+      v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(mlo, src), even,
+                                 _mm512_maskz_loadu_ps(mhi, src + 16));
+    } else {
+      v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, gidx, src, 4);
+    }
+    _mm512_mask_storeu_ps(d + i, m, v);
+  }
+}
+#endif
+
 /* Implicit im2col rows [k0, k0+kc) x cols [n0, n0+nc) -> panels kc x w (full panels are nr
    wide, the last one is narrower and zero-padded to its width). Row-outer: the (c, kd, kh, kw)
    of each row is advanced incrementally (no divisions), then the row's columns are walked as
    runs that stop at output-row and panel boundaries; each run is a zero fill or a copy. */
 static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int64_t n0,
                         int64_t nc, int nr, int unit, float *dst) {
+  strided_copy_fn scopy = strided_copy_generic;
+#ifdef GRAFT_SGEMM_X86
+  if (graft_cpu_level_get() == GRAFT_CPU_AVX512 && cv->stride[2] * 16 < ((int64_t)1 << 30))
+    scopy = strided_copy_512;
+#endif
   const int64_t ID = cv->in[0], IH = cv->in[1], IW = cv->in[2];
   const int64_t OH = cv->out[1], OW = cv->out[2];
   const int64_t KD = cv->kernel[0], KH = cv->kernel[1], KW = cv->kernel[2];
@@ -389,8 +427,7 @@ static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int6
           if (sw == 1) {
             memcpy(dd, row + a + offw, (size_t)(bnd - a) * sizeof(float)); /* a >= lo: in range */
           } else {
-            const float *src = row + a * sw + offw;
-            for (int64_t o = 0; o < bnd - a; ++o) dd[o] = src[o * sw];
+            scopy(dd, row + a * sw + offw, bnd - a, sw);
           }
         }
         if (end > bnd) memset(d + (bnd - ow), 0, (size_t)(end - bnd) * sizeof(float));
