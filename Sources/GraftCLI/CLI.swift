@@ -5,8 +5,12 @@ public enum CLI {
   public static let commands: [any Command.Type] = [
     InspectCommand.self,
     ConvertCommand.self,
+    CompileCommand.self,
+    RunCommand.self,
+    CheckCommand.self,
     TransplantCommand.self,
     SimilarityCommand.self,
+    OpsCommand.self,
   ]
 
   static let exitCodesHelp = """

@@ -1,19 +1,241 @@
-/* STUB: placeholder kernels returning GRAFT_E_UNSUPPORTED until implemented. */
-#include "graft_kernels.h"
+/* Activations (act_f32, prelu_f32) and softmax/log_softmax, fp32.
+   Contract: `graft_act_apply_f32` is also the fused-activation hook of conv/gemm/matmul/add/mul;
+   it works in place, never allocates, and its loops are branch-free so that clang/gcc vectorize
+   them at -O2 (exp/tanh/sigmoid use the polynomial gk_expf, ~2 ulp). */
+#include <math.h>
+#include "act.h"
+#include "kcommon.h"
 
-graft_status graft_act_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+/* tanh with Cephes' odd polynomial below 0.625 and the exp form above (~2 ulp, no branches). */
+static inline float gk_tanhf(float x) {
+  float ax = fabsf(x);
+  float z = x * x;
+  float p = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
+              1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
+  float e = gk_expf(2.0f * ax);
+  float q = 1.0f - 2.0f / (e + 1.0f);
+  q = x < 0.0f ? -q : q;
+  return ax < 0.625f ? p : q;
+}
+
+static inline float gk_sigmoidf(float x) { return 1.0f / (1.0f + gk_expf(-x)); }
+
+/* y[i] = act(x[i]); x and y may be the same array. */
+static void act_f32(const float *x, float *y, size_t n, graft_act_params p) {
+  size_t i;
+  switch (p.kind) {
+  case GRAFT_ACT_NONE:
+    if (x != y) memmove(y, x, n * sizeof(float));
+    return;
+  case GRAFT_ACT_RELU: for (i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f; return;
+  case GRAFT_ACT_CLIP:
+    for (i = 0; i < n; ++i) { float v = x[i] < p.a ? p.a : x[i]; y[i] = v > p.b ? p.b : v; }
+    return;
+  case GRAFT_ACT_LEAKY_RELU: for (i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? x[i] : p.a * x[i]; return;
+  case GRAFT_ACT_HARD_SIGMOID:
+    for (i = 0; i < n; ++i) {
+      float v = p.a * x[i] + p.b;
+      v = v < 0.0f ? 0.0f : v;
+      y[i] = v > 1.0f ? 1.0f : v;
+    }
+    return;
+  case GRAFT_ACT_HARD_SWISH:
+    for (i = 0; i < n; ++i) {
+      float v = x[i] * (1.0f / 6.0f) + 0.5f;
+      v = v < 0.0f ? 0.0f : v;
+      v = v > 1.0f ? 1.0f : v;
+      y[i] = x[i] * v;
+    }
+    return;
+  case GRAFT_ACT_SIGMOID: for (i = 0; i < n; ++i) y[i] = gk_sigmoidf(x[i]); return;
+  case GRAFT_ACT_SILU: for (i = 0; i < n; ++i) y[i] = x[i] * gk_sigmoidf(x[i]); return;
+  case GRAFT_ACT_TANH: for (i = 0; i < n; ++i) y[i] = gk_tanhf(x[i]); return;
+  case GRAFT_ACT_GELU:
+    for (i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+    return;
+  case GRAFT_ACT_GELU_TANH:
+    for (i = 0; i < n; ++i) {
+      float v = x[i];
+      y[i] = 0.5f * v * (1.0f + gk_tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v)));
+    }
+    return;
+  case GRAFT_ACT_ELU:
+    for (i = 0; i < n; ++i) { float e = gk_expf(x[i]) - 1.0f; y[i] = x[i] >= 0.0f ? x[i] : p.a * e; }
+    return;
+  case GRAFT_ACT_SELU:
+    for (i = 0; i < n; ++i) {
+      float e = p.a * (gk_expf(x[i]) - 1.0f);
+      y[i] = p.b * (x[i] > 0.0f ? x[i] : e);
+    }
+    return;
+  case GRAFT_ACT_SOFTPLUS:
+    /* log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow, no cancellation. */
+    for (i = 0; i < n; ++i) { float v = x[i]; y[i] = (v > 0.0f ? v : 0.0f) + log1pf(expf(-fabsf(v))); }
+    return;
+  case GRAFT_ACT_SOFTSIGN: for (i = 0; i < n; ++i) y[i] = x[i] / (1.0f + fabsf(x[i])); return;
+  case GRAFT_ACT_AFFINE: for (i = 0; i < n; ++i) y[i] = p.a * x[i] + p.b; return;
+  default:
+    if (x != y) memmove(y, x, n * sizeof(float));
+    return;
+  }
+}
+
+void graft_act_apply_f32(float *x, size_t n, graft_act_params p) { act_f32(x, x, n, p); }
+
+/* ---- act_f32 ------------------------------------------------------------------------------ */
+
+/* The activation of an act_f32 call, with ONNX defaults for absent parameters. */
+static graft_act_params act_params_with_defaults(const graft_call *c) {
+  graft_act_params p;
+  p.kind = (int32_t)graft_attr_int(c, GRAFT_ATTR_ACT, GRAFT_ACT_NONE);
+  float da = 0.0f, db = 0.0f;
+  switch (p.kind) {
+  case GRAFT_ACT_CLIP: da = -INFINITY; db = INFINITY; break;
+  case GRAFT_ACT_LEAKY_RELU: da = 0.01f; break;
+  case GRAFT_ACT_HARD_SIGMOID: da = 0.2f; db = 0.5f; break;
+  case GRAFT_ACT_ELU: da = 1.0f; break;
+  case GRAFT_ACT_SELU: da = 1.67326319217681884765625f; db = 1.05070102214813232421875f; break;
+  case GRAFT_ACT_AFFINE: da = 1.0f; break;
+  default: break;
+  }
+  p.a = graft_attr_float(c, GRAFT_ATTR_ACT_ALPHA, da);
+  p.b = graft_attr_float(c, GRAFT_ATTR_ACT_BETA, db);
+  return p;
+}
+
+/* Same-shape f32 -> f32. */
+static graft_status unary_f32_check(const graft_call *c) {
+  const graft_tensor *x = gk_in(c, 0);
+  const graft_tensor *y = gk_out(c, 0);
+  if (!gk_is(x, GRAFT_DTYPE_FLOAT32) || !gk_is(y, GRAFT_DTYPE_FLOAT32)) return GRAFT_E_SHAPE;
+  return gk_same_dims(x, y) ? GRAFT_OK : GRAFT_E_SHAPE;
+}
+
+graft_status graft_act_f32_check(const graft_call *c) {
+  int64_t kind = graft_attr_int(c, GRAFT_ATTR_ACT, GRAFT_ACT_NONE);
+  if (kind < GRAFT_ACT_NONE || kind > GRAFT_ACT_AFFINE) return GRAFT_E_SHAPE;
+  return unary_f32_check(c);
+}
 size_t graft_act_f32_scratch(const graft_call *c) { (void)c; return 0; }
-graft_status graft_act_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+graft_status graft_act_f32_eval(const graft_call *c) {
+  const graft_tensor *x = gk_in(c, 0);
+  graft_tensor *y = gk_out(c, 0);
+  act_f32((const float *)x->data, (float *)y->data, (size_t)gk_count(y), act_params_with_defaults(c));
+  return GRAFT_OK;
+}
 
-graft_status graft_prelu_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+/* ---- prelu_f32: y = x >= 0 ? x : slope * x, slope broadcast to x ------------------------- */
+
+graft_status graft_prelu_f32_check(const graft_call *c) {
+  const graft_tensor *x = gk_in(c, 0), *s = gk_in(c, 1);
+  if (unary_f32_check(c) != GRAFT_OK || !gk_is(s, GRAFT_DTYPE_FLOAT32)) return GRAFT_E_SHAPE;
+  gk_bcast b;
+  return gk_bcast_init(&b, x, &s, 1) ? GRAFT_OK : GRAFT_E_SHAPE;
+}
 size_t graft_prelu_f32_scratch(const graft_call *c) { (void)c; return 0; }
-graft_status graft_prelu_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
 
-graft_status graft_softmax_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
-size_t graft_softmax_f32_scratch(const graft_call *c) { (void)c; return 0; }
-graft_status graft_softmax_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+typedef struct prelu_ctx { float *y; const float *x, *s; } prelu_ctx;
+static void prelu_row(void *ctx, const int64_t *off, const int64_t *in, int64_t n) {
+  prelu_ctx *k = (prelu_ctx *)ctx;
+  float *y = k->y + off[0];
+  const float *x = k->x + off[0], *s = k->s + off[1];
+  if (in[1]) {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? x[i] : s[i] * x[i];
+  } else {
+    float sv = s[0];
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? x[i] : sv * x[i];
+  }
+}
+graft_status graft_prelu_f32_eval(const graft_call *c) {
+  const graft_tensor *x = gk_in(c, 0), *s = gk_in(c, 1);
+  graft_tensor *y = gk_out(c, 0);
+  gk_bcast b;
+  if (!gk_bcast_init(&b, x, &s, 1)) return GRAFT_E_SHAPE;
+  prelu_ctx k = {(float *)y->data, (const float *)x->data, (const float *)s->data};
+  gk_bcast_rows(&b, prelu_row, &k);
+  return GRAFT_OK;
+}
 
-graft_status graft_log_softmax_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
-size_t graft_log_softmax_f32_scratch(const graft_call *c) { (void)c; return 0; }
-graft_status graft_log_softmax_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+/* ---- softmax / log_softmax along `axis` (default -1), numerically stable ------------------
+   Scratch: 2 * inner floats when the axis is not the innermost dim (running max and sum). */
 
+static graft_status softmax_check(const graft_call *c) {
+  const graft_tensor *x = gk_in(c, 0);
+  if (unary_f32_check(c) != GRAFT_OK) return GRAFT_E_SHAPE;
+  if (x->rank == 0) return GRAFT_E_SHAPE;
+  return gk_axis(graft_attr_int(c, GRAFT_ATTR_AXIS, -1), x->rank) < 0 ? GRAFT_E_SHAPE : GRAFT_OK;
+}
+
+static size_t softmax_scratch(const graft_call *c) {
+  const graft_tensor *x = gk_in(c, 0);
+  if (!x || !gk_valid(x) || x->rank == 0) return 0;
+  int32_t ax = gk_axis(graft_attr_int(c, GRAFT_ATTR_AXIS, -1), x->rank);
+  if (ax < 0) return 0;
+  int64_t inner = gk_prod(x, ax + 1, x->rank);
+  return inner > 1 ? (size_t)inner * 2 * sizeof(float) : 0;
+}
+
+static graft_status softmax_eval(const graft_call *c, int log_form) {
+  const graft_tensor *xt = gk_in(c, 0);
+  graft_tensor *yt = gk_out(c, 0);
+  int32_t ax = gk_axis(graft_attr_int(c, GRAFT_ATTR_AXIS, -1), xt->rank);
+  int64_t outer = gk_prod(xt, 0, ax), n = xt->dims[ax], inner = gk_prod(xt, ax + 1, xt->rank);
+  const float *x = (const float *)xt->data;
+  float *y = (float *)yt->data;
+  if (n == 0 || outer == 0 || inner == 0) return GRAFT_OK;
+  if (inner == 1) {
+    for (int64_t o = 0; o < outer; ++o, x += n, y += n) {
+      float m = x[0];
+      for (int64_t j = 1; j < n; ++j) m = x[j] > m ? x[j] : m;
+      float s = 0.0f;
+      if (log_form) {
+        for (int64_t j = 0; j < n; ++j) s += gk_expf(x[j] - m);
+        float l = logf(s);
+        for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - m) - l;
+      } else {
+        for (int64_t j = 0; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; s += e; }
+        float r = 1.0f / s;
+        for (int64_t j = 0; j < n; ++j) y[j] *= r;
+      }
+    }
+    return GRAFT_OK;
+  }
+  if (!c->scratch || c->scratch_bytes < (size_t)inner * 2 * sizeof(float)) return GRAFT_E_ARG;
+  float *mx = (float *)c->scratch, *sm = mx + inner;
+  for (int64_t o = 0; o < outer; ++o, x += n * inner, y += n * inner) {
+    memcpy(mx, x, (size_t)inner * sizeof(float));
+    for (int64_t j = 1; j < n; ++j) {
+      const float *xr = x + j * inner;
+      for (int64_t i = 0; i < inner; ++i) mx[i] = xr[i] > mx[i] ? xr[i] : mx[i];
+    }
+    for (int64_t i = 0; i < inner; ++i) sm[i] = 0.0f;
+    for (int64_t j = 0; j < n; ++j) {
+      const float *xr = x + j * inner;
+      float *yr = y + j * inner;
+      for (int64_t i = 0; i < inner; ++i) { float e = gk_expf(xr[i] - mx[i]); yr[i] = e; sm[i] += e; }
+    }
+    if (log_form) {
+      for (int64_t i = 0; i < inner; ++i) sm[i] = logf(sm[i]);
+      for (int64_t j = 0; j < n; ++j) {
+        const float *xr = x + j * inner;
+        float *yr = y + j * inner;
+        for (int64_t i = 0; i < inner; ++i) yr[i] = (xr[i] - mx[i]) - sm[i];
+      }
+    } else {
+      for (int64_t i = 0; i < inner; ++i) sm[i] = 1.0f / sm[i];
+      for (int64_t j = 0; j < n; ++j) {
+        float *yr = y + j * inner;
+        for (int64_t i = 0; i < inner; ++i) yr[i] *= sm[i];
+      }
+    }
+  }
+  return GRAFT_OK;
+}
+
+graft_status graft_softmax_f32_check(const graft_call *c) { return softmax_check(c); }
+size_t graft_softmax_f32_scratch(const graft_call *c) { return softmax_scratch(c); }
+graft_status graft_softmax_f32_eval(const graft_call *c) { return softmax_eval(c, 0); }
+
+graft_status graft_log_softmax_f32_check(const graft_call *c) { return softmax_check(c); }
+size_t graft_log_softmax_f32_scratch(const graft_call *c) { return softmax_scratch(c); }
+graft_status graft_log_softmax_f32_eval(const graft_call *c) { return softmax_eval(c, 1); }

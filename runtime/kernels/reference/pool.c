@@ -1,23 +1,197 @@
-/* STUB: placeholder kernels returning GRAFT_E_UNSUPPORTED until implemented. */
-#include "graft_kernels.h"
+/* Pooling kernels, fp32, NC + 1..3 spatial dims: max, average, Lp (windowed) and global
+   average/max. Attributes: kernel_shape (required), strides (1), pads ([begins, ends], 0),
+   dilations (1), ceil_mode (0), count_include_pad (0, average), p (2, Lp).
+   Contract: check recomputes every output spatial dim with ONNX's formula (ceil_mode drops a
+   last window that would start in the end padding) and rejects a mismatch with the output
+   view. Window taps outside the input are skipped; the average divisor counts the taps inside
+   the input, or (count_include_pad) the taps inside the padded input. No scratch. */
+#include <math.h>
+#include "kcommon.h"
 
-graft_status graft_maxpool_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+typedef struct pool_geom {
+  int32_t sp; /* spatial rank as given (1..3) */
+  int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
+  int64_t N, C;
+} pool_geom;
+
+/* Reads attributes and derives output dims; returns 1 when consistent with the views. */
+static int pool_geom_of(const graft_call *c, pool_geom *g) {
+  const graft_tensor *x = gk_in(c, 0), *y = gk_out(c, 0);
+  if (!gk_is(x, GRAFT_DTYPE_FLOAT32) || !gk_is(y, GRAFT_DTYPE_FLOAT32)) return 0;
+  if (x->rank < 3 || x->rank > 5 || y->rank != x->rank) return 0;
+  int32_t sp = x->rank - 2;
+  const int64_t *ks, *st, *pd, *dl;
+  int32_t nk = graft_attr_ints(c, GRAFT_ATTR_KERNEL_SHAPE, &ks);
+  int32_t ns = graft_attr_ints(c, GRAFT_ATTR_STRIDES, &st);
+  int32_t np = graft_attr_ints(c, GRAFT_ATTR_PADS, &pd);
+  int32_t nd = graft_attr_ints(c, GRAFT_ATTR_DILATIONS, &dl);
+  int ceil_mode = graft_attr_int(c, GRAFT_ATTR_CEIL_MODE, 0) != 0;
+  if (nk != sp || (ns && ns != sp) || (np && np != 2 * sp) || (nd && nd != sp)) return 0;
+  if (y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1]) return 0;
+  g->sp = sp;
+  g->N = x->dims[0];
+  g->C = x->dims[1];
+  for (int32_t i = 0; i < 3; ++i) {
+    /* unused leading axes are size-1 identity windows */
+    int32_t a = i - (3 - sp);
+    if (a < 0) {
+      g->in[i] = g->out[i] = g->k[i] = g->s[i] = g->d[i] = 1;
+      g->pb[i] = g->pe[i] = 0;
+      continue;
+    }
+    int64_t in = x->dims[2 + a], k = ks[a], s = ns ? st[a] : 1, d = nd ? dl[a] : 1;
+    int64_t pb = np ? pd[a] : 0, pe = np ? pd[a + sp] : 0;
+    if (k < 1 || k > GK_MAX_COUNT || s < 1 || s > GK_MAX_COUNT || d < 1 || d > GK_MAX_COUNT) return 0;
+    if (pb < 0 || pe < 0 || pb > GK_MAX_COUNT || pe > GK_MAX_COUNT) return 0;
+    if ((k - 1) > GK_MAX_COUNT / d) return 0;
+    int64_t eff = (k - 1) * d + 1, span = in + pb + pe - eff, out;
+    if (span < 0) return 0;
+    if (ceil_mode) {
+      out = (span + s - 1) / s + 1;
+      if ((out - 1) * s >= in + pb) --out;
+    } else {
+      out = span / s + 1;
+    }
+    if (y->dims[2 + a] != out) return 0;
+    g->in[i] = in; g->out[i] = out; g->k[i] = k; g->s[i] = s; g->d[i] = d; g->pb[i] = pb; g->pe[i] = pe;
+  }
+  return 1;
+}
+
+/* Taps [k0, k1) of a window starting at `start` that fall in [lo, hi). */
+static void tap_range(int64_t start, int64_t k, int64_t d, int64_t lo, int64_t hi, int64_t *k0, int64_t *k1) {
+  int64_t a = start >= lo ? 0 : (lo - start + d - 1) / d;
+  int64_t b = start >= hi ? 0 : (hi - start + d - 1) / d;
+  *k0 = a;
+  *k1 = b < k ? b : k;
+  if (*k1 < *k0) *k1 = *k0;
+}
+
+enum { POOL_MAX, POOL_AVG, POOL_LP };
+
+static graft_status pool_eval(const graft_call *c, int kind) {
+  pool_geom g;
+  if (!pool_geom_of(c, &g)) return GRAFT_E_SHAPE;
+  const float *x = (const float *)gk_in(c, 0)->data;
+  float *y = (float *)gk_out(c, 0)->data;
+  int include_pad = graft_attr_int(c, GRAFT_ATTR_COUNT_INCLUDE_PAD, 0) != 0;
+  float p = graft_attr_float(c, GRAFT_ATTR_P, 2.0f);
+  int64_t plane_in = g.in[0] * g.in[1] * g.in[2];
+  for (int64_t nc = 0; nc < g.N * g.C; ++nc) {
+    const float *xp = x + nc * plane_in;
+    for (int64_t o0 = 0; o0 < g.out[0]; ++o0) {
+      int64_t s0 = o0 * g.s[0] - g.pb[0], a0, b0, pa0, pb0;
+      tap_range(s0, g.k[0], g.d[0], 0, g.in[0], &a0, &b0);
+      tap_range(s0, g.k[0], g.d[0], -g.pb[0], g.in[0] + g.pe[0], &pa0, &pb0);
+      for (int64_t o1 = 0; o1 < g.out[1]; ++o1) {
+        int64_t s1 = o1 * g.s[1] - g.pb[1], a1, b1, pa1, pb1;
+        tap_range(s1, g.k[1], g.d[1], 0, g.in[1], &a1, &b1);
+        tap_range(s1, g.k[1], g.d[1], -g.pb[1], g.in[1] + g.pe[1], &pa1, &pb1);
+        for (int64_t o2 = 0; o2 < g.out[2]; ++o2, ++y) {
+          int64_t s2 = o2 * g.s[2] - g.pb[2], a2, b2;
+          tap_range(s2, g.k[2], g.d[2], 0, g.in[2], &a2, &b2);
+          if (kind == POOL_MAX) {
+            float m = -INFINITY;
+            for (int64_t k0 = a0; k0 < b0; ++k0)
+              for (int64_t k1 = a1; k1 < b1; ++k1) {
+                const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * g.in[2] + s2;
+                for (int64_t k2 = a2; k2 < b2; ++k2) {
+                  float v = r[k2 * g.d[2]];
+                  m = v > m ? v : m;
+                }
+              }
+            *y = m;
+          } else {
+            float acc = 0.0f;
+            for (int64_t k0 = a0; k0 < b0; ++k0)
+              for (int64_t k1 = a1; k1 < b1; ++k1) {
+                const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * g.in[2] + s2;
+                if (kind == POOL_AVG)
+                  for (int64_t k2 = a2; k2 < b2; ++k2) acc += r[k2 * g.d[2]];
+                else if (p == 2.0f)
+                  for (int64_t k2 = a2; k2 < b2; ++k2) acc += r[k2 * g.d[2]] * r[k2 * g.d[2]];
+                else
+                  for (int64_t k2 = a2; k2 < b2; ++k2) acc += powf(fabsf(r[k2 * g.d[2]]), p);
+              }
+            if (kind == POOL_AVG) {
+              int64_t cnt;
+              if (include_pad) {
+                int64_t pa2, pb2;
+                tap_range(s2, g.k[2], g.d[2], -g.pb[2], g.in[2] + g.pe[2], &pa2, &pb2);
+                cnt = (pb0 - pa0) * (pb1 - pa1) * (pb2 - pa2);
+              } else {
+                cnt = (b0 - a0) * (b1 - a1) * (b2 - a2);
+              }
+              *y = cnt > 0 ? acc / (float)cnt : 0.0f;
+            } else {
+              *y = p == 2.0f ? sqrtf(acc) : powf(acc, 1.0f / p);
+            }
+          }
+        }
+      }
+    }
+  }
+  return GRAFT_OK;
+}
+
+graft_status graft_maxpool_f32_check(const graft_call *c) { pool_geom g; return pool_geom_of(c, &g) ? GRAFT_OK : GRAFT_E_SHAPE; }
 size_t graft_maxpool_f32_scratch(const graft_call *c) { (void)c; return 0; }
-graft_status graft_maxpool_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+graft_status graft_maxpool_f32_eval(const graft_call *c) { return pool_eval(c, POOL_MAX); }
 
-graft_status graft_avgpool_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+graft_status graft_avgpool_f32_check(const graft_call *c) { pool_geom g; return pool_geom_of(c, &g) ? GRAFT_OK : GRAFT_E_SHAPE; }
 size_t graft_avgpool_f32_scratch(const graft_call *c) { (void)c; return 0; }
-graft_status graft_avgpool_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+graft_status graft_avgpool_f32_eval(const graft_call *c) { return pool_eval(c, POOL_AVG); }
 
-graft_status graft_global_avgpool_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
-size_t graft_global_avgpool_f32_scratch(const graft_call *c) { (void)c; return 0; }
-graft_status graft_global_avgpool_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
-
-graft_status graft_global_maxpool_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
-size_t graft_global_maxpool_f32_scratch(const graft_call *c) { (void)c; return 0; }
-graft_status graft_global_maxpool_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
-
-graft_status graft_lppool_f32_check(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+graft_status graft_lppool_f32_check(const graft_call *c) {
+  pool_geom g;
+  float p = graft_attr_float(c, GRAFT_ATTR_P, 2.0f);
+  if (!(p > 0.0f) || isinf(p)) return GRAFT_E_SHAPE;
+  return pool_geom_of(c, &g) ? GRAFT_OK : GRAFT_E_SHAPE;
+}
 size_t graft_lppool_f32_scratch(const graft_call *c) { (void)c; return 0; }
-graft_status graft_lppool_f32_eval(const graft_call *c) { (void)c; return GRAFT_E_UNSUPPORTED; }
+graft_status graft_lppool_f32_eval(const graft_call *c) { return pool_eval(c, POOL_LP); }
 
+/* ---- global pools: y[n, c, 1, ...] over all spatial dims --------------------------------- */
+
+static graft_status global_check(const graft_call *c) {
+  const graft_tensor *x = gk_in(c, 0), *y = gk_out(c, 0);
+  if (!gk_is(x, GRAFT_DTYPE_FLOAT32) || !gk_is(y, GRAFT_DTYPE_FLOAT32) || x->rank < 2 || y->rank != x->rank)
+    return GRAFT_E_SHAPE;
+  if (y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1]) return GRAFT_E_SHAPE;
+  for (int32_t i = 2; i < y->rank; ++i)
+    if (y->dims[i] != 1) return GRAFT_E_SHAPE;
+  return GRAFT_OK;
+}
+
+static graft_status global_eval(const graft_call *c, int is_max) {
+  const graft_tensor *xt = gk_in(c, 0);
+  int64_t nc = xt->dims[0] * xt->dims[1], S = gk_prod(xt, 2, xt->rank);
+  const float *x = (const float *)xt->data;
+  float *y = (float *)gk_out(c, 0)->data;
+  for (int64_t i = 0; i < nc; ++i, x += S) {
+    if (is_max) {
+      float m = -INFINITY;
+      for (int64_t j = 0; j < S; ++j) m = x[j] > m ? x[j] : m;
+      y[i] = m;
+    } else {
+      /* eight float partial sums (vectorizable), combined in double */
+      float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int64_t j = 0;
+      for (; j + 8 <= S; j += 8)
+        for (int k = 0; k < 8; ++k) part[k] += x[j + k];
+      double s = 0.0;
+      for (int k = 0; k < 8; ++k) s += part[k];
+      for (; j < S; ++j) s += x[j];
+      y[i] = S ? (float)(s / (double)S) : 0.0f;
+    }
+  }
+  return GRAFT_OK;
+}
+
+graft_status graft_global_avgpool_f32_check(const graft_call *c) { return global_check(c); }
+size_t graft_global_avgpool_f32_scratch(const graft_call *c) { (void)c; return 0; }
+graft_status graft_global_avgpool_f32_eval(const graft_call *c) { return global_eval(c, 0); }
+
+graft_status graft_global_maxpool_f32_check(const graft_call *c) { return global_check(c); }
+size_t graft_global_maxpool_f32_scratch(const graft_call *c) { (void)c; return 0; }
+graft_status graft_global_maxpool_f32_eval(const graft_call *c) { return global_eval(c, 1); }

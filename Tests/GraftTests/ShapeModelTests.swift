@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import GraftIR
+import GraftONNX
+import GraftPasses
+import GraftTestSupport
+
+/// Loads `dir/name.onnx`, binds its runtime inputs to the shapes of the stored
+/// `name.input_K.npy` files (integer scalar inputs, like silero's `sr`, are bound by value),
+/// then canonicalizes, infers shapes and folds Ifs. Returns the graph and the context.
+func preparedModel(_ dir: String, _ name: String) throws -> (Model, Graph, PassContext) {
+  let model = try ONNXImporter.load(path: "\(dir)/\(name).onnx")
+  var shapes: [String: [Int]] = [:]
+  var bindings: [String: Tensor] = [:]
+  for (k, input) in model.graph.runtimeInputs.enumerated() {
+    let path = "\(dir)/\(name).input_\(k).npy"
+    guard FileManager.default.fileExists(atPath: path) else { continue }
+    let h = try readNpyHeader(path: path)
+    if h.shape.isEmpty, h.dtype?.isInteger == true {
+      bindings[input.name] = try readNpyTensor(path: path)
+    } else {
+      shapes[input.name] = h.shape
+    }
+  }
+  var graph = model.graph
+  var ctx = PassContext(file: "\(name).onnx", opsets: model.opsetImports, inputShapes: shapes, bindings: bindings,
+                        checkInvariants: true)
+  _ = try Canonicalize().run(&graph, &ctx)
+  try graph.checkInvariants(file: ctx.file)
+  try inferShapesAndFoldIfs(&graph, &ctx)
+  return (model, graph, ctx)
+}
+
+/// The output shapes stored beside a model (`name.output_K.npy`).
+func referenceOutputShapes(_ dir: String, _ name: String, count: Int) throws -> [[Int]] {
+  try (0..<count).map { try readNpyHeader(path: "\(dir)/\(name).output_\($0).npy").shape }
+}
+
+private func modelNames(_ dir: String) -> [String] {
+  let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+  return files.filter { $0.hasSuffix(".onnx") }.map { String($0.dropLast(5)) }.sorted()
+}
+
+@Suite struct ShapeModelTests {
+  @Test(arguments: modelNames(sharedModelsDirectory))
+  func modelOutputShapesMatchReferences(name: String) throws {
+    let dir = sharedModelsDirectory
+    let (_, graph, ctx) = try preparedModel(dir, name)
+    let expected = try referenceOutputShapes(dir, name, count: graph.outputs.count)
+    #expect(graph.outputs.map { $0.type?.shape?.concrete } == expected.map { Optional($0) })
+    try requireConcreteShapes(graph, ctx)
+    #expect(unsupportedOps(graph, ctx) == [])
+    // Every If folds at the reference binding.
+    #expect(!graph.nodes.contains { $0.opType == "If" })
+  }
+
+  @Test(arguments: modelNames(sharedModelsDirectory + "/onnx_node_tests"))
+  func nodeTestOutputShapesMatchReferences(name: String) throws {
+    let dir = sharedModelsDirectory + "/onnx_node_tests"
+    let (_, graph, ctx) = try preparedModel(dir, name)
+    let expected = try referenceOutputShapes(dir, name, count: graph.outputs.count)
+    #expect(graph.outputs.map { $0.type?.shape?.concrete } == expected.map { Optional($0) }, "\(name)")
+    try requireConcreteShapes(graph, ctx)
+  }
+}

@@ -1,0 +1,98 @@
+"""Peer numbers for gemm_bench.c: the same GEMM and convolution shapes through onnxruntime on
+one thread (CPU execution provider, fp32, graph optimizations on, so Conv+Relu is fused).
+Prints the same columns as gemm_bench. Usage: .venv/bin/python bench/kernels/ort_conv_bench.py"""
+import sys
+import time
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+import onnxruntime as ort
+
+PEAK = float(sys.argv[1]) if len(sys.argv) > 1 else 270.0
+
+
+def session(model):
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+
+
+def best_time(sess, feeds):
+    sess.run(None, feeds)
+    best, start, rounds = 1e30, time.perf_counter(), 0
+    while rounds < 3 or (time.perf_counter() - start < 0.4 and rounds < 200):
+        t0 = time.perf_counter()
+        sess.run(None, feeds)
+        best = min(best, time.perf_counter() - t0)
+        rounds += 1
+    return best
+
+
+def report(what, flops, secs):
+    gf = flops / secs * 1e-9
+    print(f"{what:<44} {secs * 1e3:8.3f} ms {gf:7.1f} GFLOP/s {100 * gf / PEAK:5.1f} % of peak")
+
+
+def gemm(n):
+    rng = np.random.default_rng(0)
+    b = rng.standard_normal((n, n)).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["a", "b"], ["y"])], "g",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [n, n])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [n, n])],
+        [helper.make_tensor("b", TensorProto.FLOAT, [n, n], b.ravel())])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    t = best_time(session(m), {"a": rng.standard_normal((n, n)).astype(np.float32)})
+    report(f"sgemm M=N=K={n}", 2.0 * n ** 3, t)
+
+
+def fc(k, n):
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((n, k)).astype(np.float32)
+    b = rng.standard_normal((n,)).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("Gemm", ["a", "w", "b"], ["y"], transB=1)], "g",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, n])],
+        [helper.make_tensor("w", TensorProto.FLOAT, w.shape, w.ravel()),
+         helper.make_tensor("b", TensorProto.FLOAT, b.shape, b.ravel())])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    t = best_time(session(m), {"a": rng.standard_normal((1, k)).astype(np.float32)})
+    report(f"fc {k}->{n} batch 1 (W {n * k * 4 / t * 1e-9:.1f} GB/s)", 2.0 * n * k, t)
+
+
+def conv(what, cin, cout, group, hw, k, s, p, relu):
+    rng = np.random.default_rng(0)
+    ohw = (hw + 2 * p - k) // s + 1
+    w = rng.standard_normal((cout, cin // group, k, k)).astype(np.float32)
+    b = rng.standard_normal((cout,)).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c" if relu else "y"], group=group,
+                              kernel_shape=[k, k], strides=[s, s], pads=[p, p, p, p])]
+    if relu:
+        nodes.append(helper.make_node("Relu", ["c"], ["y"]))
+    g = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, hw, hw])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, cout, ohw, ohw])],
+        [helper.make_tensor("w", TensorProto.FLOAT, w.shape, w.ravel()),
+         helper.make_tensor("b", TensorProto.FLOAT, b.shape, b.ravel())])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    t = best_time(session(m), {"x": rng.standard_normal((1, cin, hw, hw)).astype(np.float32)})
+    report(what, 2.0 * cout * ohw * ohw * (cin // group) * k * k, t)
+
+
+print(f"onnxruntime {ort.__version__}, 1 thread, peak {PEAK:.0f} GFLOP/s")
+gemm(512)
+gemm(1024)
+conv("conv 3x3 64->64 56x56 +bias+relu", 64, 64, 1, 56, 3, 1, 1, True)
+conv("conv 1x1 256->64 56x56 +bias+relu", 256, 64, 1, 56, 1, 1, 0, True)
+conv("conv 1x1 64->256 56x56 +bias", 64, 256, 1, 56, 1, 1, 0, False)
+conv("conv 3x3 128->128 28x28 +bias+relu", 128, 128, 1, 28, 3, 1, 1, True)
+conv("conv 3x3 256->256 14x14 +bias+relu", 256, 256, 1, 14, 3, 1, 1, True)
+conv("conv 3x3 512->512 7x7 +bias+relu", 512, 512, 1, 7, 3, 1, 1, True)
+conv("conv 7x7/2 3->64 224x224 +bias+relu", 3, 64, 1, 224, 7, 2, 3, True)
+conv("conv 1x1/2 512->1024 28x28 +bias", 512, 1024, 1, 28, 1, 2, 0, False)
+fc(2048, 1000)
+conv("depthwise 3x3 32ch 112x112 +bias+relu", 32, 32, 32, 112, 3, 1, 1, True)
+conv("depthwise 3x3/2 96ch 112x112 +bias+relu", 96, 96, 96, 112, 3, 2, 1, True)

@@ -1,0 +1,78 @@
+/* sgemm.h — the shared single-threaded fp32 matrix-multiply core behind conv, conv_transpose,
+   gemm and matmul. Internal header; not part of the public API.
+
+   Contract
+   - graft_sgemm computes, for an M x N output C (row-major, row stride ldc, column stride 1):
+       C = act( [C +] alpha * A * B + row_bias[i] + col_bias[j] )
+     where A is M x K and B is K x N, both read through strides (so transposes are free), or
+     B is the implicit im2col matrix of one convolution image/group (never materialized).
+     "[C +]" applies when `accumulate` is set; otherwise C is write-only.
+   - It never allocates: it uses only `scratch`, which must be GRAFT_ALIGN-aligned and at least
+     graft_sgemm_scratch(M, N, K) bytes. That size is a pure function of (M, N, K) and is the
+     maximum over every instruction-set variant, so a plan made on one machine is valid on any.
+   - The variant (AVX-512, AVX2+FMA, portable C) is chosen once per process by cpu.h.
+   - A, B and C may be only 4-byte aligned. C must not overlap A or B.
+   - Cost: A is repacked once per column block of NC columns, B once per block of K; both
+     packings are O(size) copies. Weights are repacked on every call (no pre-packing yet). */
+#ifndef GRAFT_SGEMM_H
+#define GRAFT_SGEMM_H
+#include <stddef.h>
+#include <stdint.h>
+#include "act.h"
+
+/* Implicit im2col for one image and one group of an N-D (1..3 spatial dims) convolution.
+   Spatial dims are right-aligned into 3 (missing leading dims have size 1, kernel 1, stride 1,
+   dilation 1, pad 0). Row k of B is (c, kd, kh, kw) in that order, c over the group's input
+   channels; column n is the output position (od, oh, ow) in row-major order. */
+typedef struct graft_sgemm_conv {
+  const float *x;     /* this group's first input channel: [channels][id][ih][iw] */
+  int64_t in[3];      /* input spatial dims */
+  int64_t out[3];     /* output spatial dims */
+  int64_t kernel[3];
+  int64_t stride[3];
+  int64_t dilation[3];
+  int64_t pad[3];     /* begin pads */
+} graft_sgemm_conv;
+
+/* Shifted-window B for unit-stride 1-D/2-D convolutions over a zero-padded input image:
+   element (k, n), k = (c, kh, kw) over (channels, kh_count, kw_count), is
+   x[c*c_stride + kh*h_step + kw*w_step + n]: every row of B is one contiguous slice of the
+   image. Columns index the padded-width output grid (oh * padded_width + ow), so columns with
+   ow >= output width are computed and must be discarded by the caller. */
+typedef struct graft_sgemm_window {
+  const float *x;
+  int64_t c_stride, kh_count, kw_count, h_step, w_step;
+} graft_sgemm_window;
+
+typedef struct graft_sgemm_a {
+  const float *p;
+  int64_t rs, cs;     /* element (i, k) is p[i*rs + k*cs] */
+  float alpha;
+} graft_sgemm_a;
+
+typedef struct graft_sgemm_b {
+  const float *p;
+  int64_t rs, cs;                /* element (k, n) is p[k*rs + n*cs] (when conv is NULL) */
+  const graft_sgemm_conv *conv;  /* non-NULL: B is this convolution's implicit im2col */
+  const graft_sgemm_window *window; /* non-NULL: B is this shifted window (conv is NULL) */
+} graft_sgemm_b;
+
+typedef struct graft_sgemm_c {
+  float *p;
+  int64_t ldc;
+  int accumulate;         /* 1: add to the values already in C */
+  const float *row_bias;  /* M values or NULL */
+  const float *col_bias;  /* N values or NULL */
+  graft_act_params act;   /* applied last */
+} graft_sgemm_c;
+
+size_t graft_sgemm_scratch(int64_t m, int64_t n, int64_t k);
+void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const graft_sgemm_b *b,
+                 const graft_sgemm_c *c, void *scratch);
+
+/* Rounds a byte count up to GRAFT_ALIGN. */
+static inline size_t graft_align_up(size_t n) {
+  return (n + (GRAFT_ALIGN - 1)) & ~(size_t)(GRAFT_ALIGN - 1);
+}
+
+#endif
