@@ -189,7 +189,7 @@ public enum Transplant {
     let a = Architecture(graph: graph)
     guard !a.layers.isEmpty else {
       throw GraftError(.invalid, at: Location(file: file),
-                       "no parametric layers (Conv, ConvTranspose, Gemm, MatMul with a weight initializer, BatchNormalization with float32 initializers); nothing to match")
+                       "no parametric layers (Conv, ConvTranspose, Gemm or MatMul with a float32 weight initializer, or a normalization with float32 parameters); nothing to match")
     }
     return a
   }
