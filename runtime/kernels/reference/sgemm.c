@@ -78,20 +78,25 @@ static float epi_scalar(float x, const float *cp, int i, int j, const ukr_epi *e
 static void ukr_generic(int64_t kc, const float *a, int64_t lda, const float *b, float *c,
                         int64_t ldc, const ukr_epi *e) {
   (void)lda;
-  float acc[GEN_MR][GEN_NR];
-  for (int i = 0; i < GEN_MR; ++i)
-    for (int j = 0; j < GEN_NR; ++j) acc[i][j] = 0.0f;
+  float c0[GEN_NR], c1[GEN_NR], c2[GEN_NR], c3[GEN_NR];
+  for (int j = 0; j < GEN_NR; ++j) c0[j] = c1[j] = c2[j] = c3[j] = 0.0f;
   for (int64_t k = 0; k < kc; ++k) {
-    for (int i = 0; i < GEN_MR; ++i) {
-      const float av = a[i];
-      for (int j = 0; j < GEN_NR; ++j) acc[i][j] += av * b[j];
+    const float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    for (int j = 0; j < GEN_NR; ++j) {
+      const float bj = b[j];
+      c0[j] += a0 * bj;
+      c1[j] += a1 * bj;
+      c2[j] += a2 * bj;
+      c3[j] += a3 * bj;
     }
     a += GEN_MR;
     b += GEN_NR;
   }
-  for (int i = 0; i < GEN_MR; ++i) {
-    float *cp = c + i * ldc;
-    for (int j = 0; j < GEN_NR; ++j) cp[j] = epi_scalar(acc[i][j], cp, i, j, e);
+  for (int j = 0; j < GEN_NR; ++j) {
+    c[j] = epi_scalar(c0[j], c, 0, j, e);
+    c[ldc + j] = epi_scalar(c1[j], c + ldc, 1, j, e);
+    c[2 * ldc + j] = epi_scalar(c2[j], c + 2 * ldc, 2, j, e);
+    c[3 * ldc + j] = epi_scalar(c3[j], c + 3 * ldc, 3, j, e);
   }
 }
 
