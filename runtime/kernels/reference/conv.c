@@ -81,7 +81,7 @@ static graft_status conv_parse(const graft_call *c, int transpose, conv_geom *g)
   g->batch = x->dims[0];
   g->cin = x->dims[1];
   g->group = graft_attr_int(c, GRAFT_ATTR_GROUP, 1);
-  if (g->group < 1 || g->cin % g->group != 0) return GRAFT_E_SHAPE;
+  if (g->group < 1 || g->group > dim_limit || g->cin % g->group != 0) return GRAFT_E_SHAPE;
   if (transpose) {
     if (w->dims[0] != g->cin) return GRAFT_E_SHAPE;
     g->cout = w->dims[1] * g->group;
