@@ -718,7 +718,20 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
         else
 #endif
           pack_b_window(b->window, pc, kc, jc, nc, nr, unit, bpack);
-      } else if (b->conv) pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
+      } else if (b->conv) {
+        pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
+      }
+#ifdef GRAFT_SGEMM_X86
+      else if (isa == &isa_avx512 && b->cs == 1) {
+        /* Row-major B is a window with one tap: rows are contiguous slices. */
+        graft_sgemm_window rows;
+        rows.x = b->p;
+        rows.c_stride = b->rs;
+        rows.kh_count = rows.kw_count = 1;
+        rows.h_step = rows.w_step = 0;
+        pack_b_window_512(&rows, pc, kc, jc, nc, bpack);
+      }
+#endif
       else pack_b_strided(b, pc, kc, jc, nc, nr, unit, bpack);
       for (int64_t ic = 0; ic < m; ic += bl.mc) {
         const int64_t mc = m - ic < bl.mc ? m - ic : bl.mc;
