@@ -702,10 +702,10 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
   float *bpack = (float *)((char *)scratch + graft_align_up((size_t)(bl.mc * bl.kc) * sizeof(float)));
   const int clamp = c->act.kind == GRAFT_ACT_RELU ? 1 : (c->act.kind == GRAFT_ACT_CLIP ? 2 : 0);
   const int post_act = !is_clamp_act(c->act.kind);
-  /* Reading A in place (row-major A, i.e. weights) saves repacking it for every column block.
-     Row strides that are multiples of 4 KiB would make the MR rows alias in the caches, so
-     those are packed. */
-  const int direct_a = isa->kernel_u[0] != 0 && a->cs == 1 && (a->rs % 1024) != 0;
+  /* Row-major A (weights, most Gemm/MatMul left operands) is read in place by the "u"
+     micro-kernels: no packing of A per column block (measured faster here for every shape,
+     4 KiB-multiple row strides included). Transposed A is packed. */
+  const int direct_a = isa->kernel_u[0] != 0 && a->cs == 1;
 
   for (int64_t jc = 0; jc < n; jc += bl.nc) {
     const int64_t nc = n - jc < bl.nc ? n - jc : bl.nc;
