@@ -471,6 +471,13 @@ static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int6
   }
 }
 
+/* Offset of tap (kh, kw) in a channel's phase planes (see graft_sgemm_window). */
+static int64_t window_tap(const graft_sgemm_window *win, int64_t kh, int64_t kw) {
+  const int64_t h = kh * win->dil_h, w = kw * win->dil_w;
+  const int64_t phase = (h % win->stride_h) * win->stride_w + w % win->stride_w;
+  return (phase * win->plane_h + h / win->stride_h) * win->plane_w + w / win->stride_w;
+}
+
 /* Shifted-window B rows [k0, k0+kc) x cols [n0, n0+nc) -> panels kc x w: each panel row is
    one contiguous copy. */
 static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc, int64_t n0,
@@ -480,7 +487,7 @@ static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc,
   const int64_t kv = win->kh_count * win->kw_count;
   int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
   for (int64_t kk = 0; kk < kc; ++kk) {
-    const float *src = win->x + ch * win->c_stride + kh * win->h_step + kw * win->w_step + n0;
+    const float *src = win->x + ch * win->c_stride + window_tap(win, kh, kw) + n0;
     for (int64_t p = 0; p < full_panels; ++p)
       memcpy(dst + p * nr * kc + kk * nr, src + p * nr, (size_t)nr * sizeof(float));
     if (last_real) {
@@ -507,7 +514,7 @@ static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, in
   const int64_t kv = win->kh_count * win->kw_count;
   int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
   for (int64_t kk = 0; kk < kc; ++kk) {
-    const float *src = win->x + ch * win->c_stride + kh * win->h_step + kw * win->w_step + n0;
+    const float *src = win->x + ch * win->c_stride + window_tap(win, kh, kw) + n0;
     float *d = dst + kk * nr;
     for (int64_t p = 0; p < full_panels; ++p) {
       const __m512 v0 = _mm512_loadu_ps(src), v1 = _mm512_loadu_ps(src + 16),
@@ -728,7 +735,8 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
         rows.x = b->p;
         rows.c_stride = b->rs;
         rows.kh_count = rows.kw_count = 1;
-        rows.h_step = rows.w_step = 0;
+        rows.dil_h = rows.dil_w = rows.stride_h = rows.stride_w = 1;
+        rows.plane_h = rows.plane_w = 0;
         pack_b_window_512(&rows, pc, kc, jc, nc, bpack);
       }
 #endif
