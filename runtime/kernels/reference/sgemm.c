@@ -78,20 +78,25 @@ static float epi_scalar(float x, const float *cp, int i, int j, const ukr_epi *e
 static void ukr_generic(int64_t kc, const float *a, int64_t lda, const float *b, float *c,
                         int64_t ldc, const ukr_epi *e) {
   (void)lda;
-  float acc[GEN_MR][GEN_NR];
-  for (int i = 0; i < GEN_MR; ++i)
-    for (int j = 0; j < GEN_NR; ++j) acc[i][j] = 0.0f;
+  float c0[GEN_NR], c1[GEN_NR], c2[GEN_NR], c3[GEN_NR];
+  for (int j = 0; j < GEN_NR; ++j) c0[j] = c1[j] = c2[j] = c3[j] = 0.0f;
   for (int64_t k = 0; k < kc; ++k) {
-    for (int i = 0; i < GEN_MR; ++i) {
-      const float av = a[i];
-      for (int j = 0; j < GEN_NR; ++j) acc[i][j] += av * b[j];
+    const float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    for (int j = 0; j < GEN_NR; ++j) {
+      const float bj = b[j];
+      c0[j] += a0 * bj;
+      c1[j] += a1 * bj;
+      c2[j] += a2 * bj;
+      c3[j] += a3 * bj;
     }
     a += GEN_MR;
     b += GEN_NR;
   }
-  for (int i = 0; i < GEN_MR; ++i) {
-    float *cp = c + i * ldc;
-    for (int j = 0; j < GEN_NR; ++j) cp[j] = epi_scalar(acc[i][j], cp, i, j, e);
+  for (int j = 0; j < GEN_NR; ++j) {
+    c[j] = epi_scalar(c0[j], c, 0, j, e);
+    c[ldc + j] = epi_scalar(c1[j], c + ldc, 1, j, e);
+    c[2 * ldc + j] = epi_scalar(c2[j], c + 2 * ldc, 2, j, e);
+    c[3 * ldc + j] = epi_scalar(c3[j], c + 3 * ldc, 3, j, e);
   }
 }
 
@@ -466,6 +471,13 @@ static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int6
   }
 }
 
+/* Offset of tap (kh, kw) in a channel's phase planes (see graft_sgemm_window). */
+static int64_t window_tap(const graft_sgemm_window *win, int64_t kh, int64_t kw) {
+  const int64_t h = kh * win->dil_h, w = kw * win->dil_w;
+  const int64_t phase = (h % win->stride_h) * win->stride_w + w % win->stride_w;
+  return (phase * win->plane_h + h / win->stride_h) * win->plane_w + w / win->stride_w;
+}
+
 /* Shifted-window B rows [k0, k0+kc) x cols [n0, n0+nc) -> panels kc x w: each panel row is
    one contiguous copy. */
 static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc, int64_t n0,
@@ -475,7 +487,7 @@ static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc,
   const int64_t kv = win->kh_count * win->kw_count;
   int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
   for (int64_t kk = 0; kk < kc; ++kk) {
-    const float *src = win->x + ch * win->c_stride + kh * win->h_step + kw * win->w_step + n0;
+    const float *src = win->x + ch * win->c_stride + window_tap(win, kh, kw) + n0;
     for (int64_t p = 0; p < full_panels; ++p)
       memcpy(dst + p * nr * kc + kk * nr, src + p * nr, (size_t)nr * sizeof(float));
     if (last_real) {
@@ -502,7 +514,7 @@ static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, in
   const int64_t kv = win->kh_count * win->kw_count;
   int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
   for (int64_t kk = 0; kk < kc; ++kk) {
-    const float *src = win->x + ch * win->c_stride + kh * win->h_step + kw * win->w_step + n0;
+    const float *src = win->x + ch * win->c_stride + window_tap(win, kh, kw) + n0;
     float *d = dst + kk * nr;
     for (int64_t p = 0; p < full_panels; ++p) {
       const __m512 v0 = _mm512_loadu_ps(src), v1 = _mm512_loadu_ps(src + 16),
@@ -697,10 +709,10 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
   float *bpack = (float *)((char *)scratch + graft_align_up((size_t)(bl.mc * bl.kc) * sizeof(float)));
   const int clamp = c->act.kind == GRAFT_ACT_RELU ? 1 : (c->act.kind == GRAFT_ACT_CLIP ? 2 : 0);
   const int post_act = !is_clamp_act(c->act.kind);
-  /* Reading A in place (row-major A, i.e. weights) saves repacking it for every column block.
-     Row strides that are multiples of 4 KiB would make the MR rows alias in the caches, so
-     those are packed. */
-  const int direct_a = isa->kernel_u[0] != 0 && a->cs == 1 && (a->rs % 1024) != 0;
+  /* Row-major A (weights, most Gemm/MatMul left operands) is read in place by the "u"
+     micro-kernels: no packing of A per column block (measured faster here for every shape,
+     4 KiB-multiple row strides included). Transposed A is packed. */
+  const int direct_a = isa->kernel_u[0] != 0 && a->cs == 1;
 
   for (int64_t jc = 0; jc < n; jc += bl.nc) {
     const int64_t nc = n - jc < bl.nc ? n - jc : bl.nc;
@@ -713,7 +725,21 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
         else
 #endif
           pack_b_window(b->window, pc, kc, jc, nc, nr, unit, bpack);
-      } else if (b->conv) pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
+      } else if (b->conv) {
+        pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
+      }
+#ifdef GRAFT_SGEMM_X86
+      else if (isa == &isa_avx512 && b->cs == 1) {
+        /* Row-major B is a window with one tap: rows are contiguous slices. */
+        graft_sgemm_window rows;
+        rows.x = b->p;
+        rows.c_stride = b->rs;
+        rows.kh_count = rows.kw_count = 1;
+        rows.dil_h = rows.dil_w = rows.stride_h = rows.stride_w = 1;
+        rows.plane_h = rows.plane_w = 0;
+        pack_b_window_512(&rows, pc, kc, jc, nc, bpack);
+      }
+#endif
       else pack_b_strided(b, pc, kc, jc, nc, nr, unit, bpack);
       for (int64_t ic = 0; ic < m; ic += bl.mc) {
         const int64_t mc = m - ic < bl.mc ? m - ic : bl.mc;
