@@ -162,8 +162,9 @@ struct InspectReport {
     let byOp = stats.macsByOp.sorted { $0.key < $1.key }.map { "\($0.key) \(Self.grouped($0.value))" }
     lines.append("MACs:       \(Self.grouped(stats.macs))" + (byOp.isEmpty ? "" : " (" + byOp.joined(separator: ", ") + ")"))
     if !stats.macsUnknown.isEmpty {
-      lines.append("            not counted (shapes unknown): " + stats.macsUnknown.prefix(5).joined(separator: ", ")
-                   + (stats.macsUnknown.count > 5 ? ", ..." : ""))
+      let unbound = inputs.filter { $0.type?.shape?.concrete == nil }.map(\.name)
+      let hint = unbound.isEmpty ? "" : "; bind " + unbound.map { "--input-shape \($0)=..." }.joined(separator: " ")
+      lines.append("            not counted for \(stats.macsUnknown.count) node(s) with unknown shapes\(hint)")
     }
     lines.append("")
     lines.append("weight bytes by dtype:")
