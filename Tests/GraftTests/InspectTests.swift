@@ -46,7 +46,7 @@ private func graft(_ args: [String]) -> (Int32, String, String) {
     let path = sharedModelsDirectory + "/silero_vad_v6.onnx"
     let sr = sharedModelsDirectory + "/silero_vad_v6.input_2.npy"
     let (code, out, err) = graft(["inspect", path, "--bind", "sr=\(sr)", "--input-shape", "input=1x576",
-                                  "--input-shape=state=2x1x128"])
+                                  "--input-shape=state=2x1x128", "--input-shape", "sr=scalar"])
     #expect(code == 0, "\(err)")
     #expect(out.contains("producer:   spox"))
     #expect(out.contains("params:     545,290"))

@@ -58,13 +58,14 @@ enum InspectCommand: Command {
     }
   }
 
-  /// `name=1x3x224x224` (the name may itself contain '=' only before the last '=').
+  /// `name=1x3x224x224`; `name=` or `name=scalar` for a scalar (the name may contain '=').
   static func parseInputShape(_ s: String) throws -> (String, [Int]) {
     guard let eq = s.lastIndex(of: "="), eq != s.startIndex else {
       throw UsageError("--input-shape needs NAME=DIMS, e.g. x=1x3x224x224; got '\(s)'")
     }
     let name = String(s[..<eq])
     let text = s[s.index(after: eq)...]
+    if text.isEmpty || text == "scalar" { return (name, []) }
     let parts = text.split(separator: "x", omittingEmptySubsequences: false)
     var dims: [Int] = []
     for p in parts {
@@ -73,7 +74,6 @@ enum InspectCommand: Command {
       }
       dims.append(v)
     }
-    if text.isEmpty || text == "scalar" { dims = [] }
     return (name, dims)
   }
 
