@@ -56,7 +56,7 @@ func dimProduct(_ dims: ArraySlice<Dim>) -> Dim {
   var p = 1
   for d in dims {
     guard let v = d.value else { return unknownDim }
-    p *= v
+    p = satMul(p, v)
   }
   return .known(p)
 }
