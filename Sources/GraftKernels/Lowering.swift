@@ -685,7 +685,8 @@ public struct Lowering {
     let r = d.count
     let starts: [Int64], ends: [Int64]
     var axes: [Int64]?, steps: [Int64]?
-    if opset < 10 || n.ints("starts") != nil {
+    // Opset < 10 keeps starts/ends/axes as attributes; Canonicalize moves them to inputs.
+    if n.ints("starts") != nil {
       guard let s = n.ints("starts"), let e = n.ints("ends") else {
         throw GraftError(.invalid, at: loc(n), "Slice needs 'starts' and 'ends'")
       }
@@ -824,12 +825,13 @@ public struct Lowering {
     default: throw GraftError(.invalid, at: loc(n), "Resize nearest_mode '\(nearestName)' is unknown")
     }
     // Scales per axis: from `scales` if given and non-empty, else from `sizes`, else from the
-    // output shape. Opset 10: (X, scales).
-    let scalesIndex = opset < 11 ? 1 : 2
+    // output shape.
+    // The opset-10 form (X, scales) is told apart by its input count (Canonicalize rewrites it).
+    let scalesIndex = n.inputs.count == 2 ? 1 : 2
     var scales: [Float] = []
     if let s = try constFloats(n, scalesIndex, "scales"), !s.isEmpty {
       scales = s
-    } else if opset >= 11, let sizes = try constInts(n, 3, "sizes"), !sizes.isEmpty {
+    } else if scalesIndex == 2, let sizes = try constInts(n, 3, "sizes"), !sizes.isEmpty {
       var full = sizes
       if let axes = n.ints("axes") {
         full = xd.map(Int64.init)
