@@ -48,6 +48,21 @@ def gemm(n):
     report(f"sgemm M=N=K={n}", 2.0 * n ** 3, t)
 
 
+def fc(k, n):
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((n, k)).astype(np.float32)
+    b = rng.standard_normal((n,)).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("Gemm", ["a", "w", "b"], ["y"], transB=1)], "g",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, n])],
+        [helper.make_tensor("w", TensorProto.FLOAT, w.shape, w.ravel()),
+         helper.make_tensor("b", TensorProto.FLOAT, b.shape, b.ravel())])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    t = best_time(session(m), {"a": rng.standard_normal((1, k)).astype(np.float32)})
+    report(f"fc {k}->{n} batch 1 (W {n * k * 4 / t * 1e-9:.1f} GB/s)", 2.0 * n * k, t)
+
+
 def conv(what, cin, cout, group, hw, k, s, p, relu):
     rng = np.random.default_rng(0)
     ohw = (hw + 2 * p - k) // s + 1
@@ -78,5 +93,6 @@ conv("conv 3x3 256->256 14x14 +bias+relu", 256, 256, 1, 14, 3, 1, 1, True)
 conv("conv 3x3 512->512 7x7 +bias+relu", 512, 512, 1, 7, 3, 1, 1, True)
 conv("conv 7x7/2 3->64 224x224 +bias+relu", 3, 64, 1, 224, 7, 2, 3, True)
 conv("conv 1x1/2 512->1024 28x28 +bias", 512, 1024, 1, 28, 1, 2, 0, False)
+fc(2048, 1000)
 conv("depthwise 3x3 32ch 112x112 +bias+relu", 32, 32, 32, 112, 3, 1, 1, True)
 conv("depthwise 3x3/2 96ch 112x112 +bias+relu", 96, 96, 96, 112, 3, 2, 1, True)

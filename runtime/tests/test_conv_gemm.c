@@ -386,6 +386,9 @@ static void test_conv(void) {
   run_conv("depthwise-s3-k5", conv2d(1, 4, 4, 4, 19, 18, 5, 3, 1, 2), 0);
   run_conv("depthwise-mult2", conv2d(1, 5, 10, 5, 9, 11, 3, 1, 2, 1), 0);
   run_conv("depthwise-dilated", conv2d(1, 6, 6, 6, 20, 21, 3, 1, 3, 3), 0);
+  run_conv("depthwise-nopad", conv2d(1, 5, 5, 5, 19, 35, 3, 1, 1, 0), 0);
+  run_conv("depthwise-s2-nopad", conv2d(2, 3, 3, 3, 21, 37, 3, 2, 1, 0), 0);
+  run_conv("depthwise-s2-wide", conv2d(1, 2, 4, 2, 9, 67, 3, 2, 1, 1), 0);
   {
     conv_case c = conv2d(1, 3, 5, 1, 9, 8, 3, 1, 1, 0);
     c.pb[0] = 2; c.pe[0] = 0; c.pb[1] = 0; c.pe[1] = 1; /* asymmetric pads */
@@ -490,6 +493,13 @@ static void test_gemm(void) {
   for (int i = 0; i < 6; ++i) run_gemm(m, n, k, 0, 1, crs[i], cds[i], 1.0f, 1.0f);
   run_gemm(m, n, k, 1, 0, 0, cds[0], 1.0f, 1.0f);
   run_gemm(5, 6, 0, 0, 0, 1, cds[1], 1.0f, 1.0f); /* K == 0 */
+  /* Matrix-vector path (M <= 2): classifier heads, both B layouts, chunk tails. */
+  int64_t fc_bias[1] = {1000};
+  run_gemm(1, 1000, 2048, 0, 1, 1, fc_bias, 1.0f, 1.0f);
+  run_gemm(1, 1000, 517, 0, 0, 1, fc_bias, 1.0f, 1.0f);
+  run_gemm(2, 130, 77, 1, 1, -1, cds[1], 0.5f, 0.0f);
+  run_gemm(2, 129, 33, 0, 0, 2, cds[5], 1.5f, 1.0f);
+  run_gemm(1, 3, 1, 1, 0, 2, cds[5], 1.0f, 0.25f);
 
   /* Inconsistent shapes. */
   float dummy[64];

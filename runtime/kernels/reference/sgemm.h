@@ -34,6 +34,16 @@ typedef struct graft_sgemm_conv {
   int64_t pad[3];     /* begin pads */
 } graft_sgemm_conv;
 
+/* Shifted-window B for unit-stride 1-D/2-D convolutions over a zero-padded input image:
+   element (k, n), k = (c, kh, kw) over (channels, kh_count, kw_count), is
+   x[c*c_stride + kh*h_step + kw*w_step + n]: every row of B is one contiguous slice of the
+   image. Columns index the padded-width output grid (oh * padded_width + ow), so columns with
+   ow >= output width are computed and must be discarded by the caller. */
+typedef struct graft_sgemm_window {
+  const float *x;
+  int64_t c_stride, kh_count, kw_count, h_step, w_step;
+} graft_sgemm_window;
+
 typedef struct graft_sgemm_a {
   const float *p;
   int64_t rs, cs;     /* element (i, k) is p[i*rs + k*cs] */
@@ -44,6 +54,7 @@ typedef struct graft_sgemm_b {
   const float *p;
   int64_t rs, cs;                /* element (k, n) is p[k*rs + n*cs] (when conv is NULL) */
   const graft_sgemm_conv *conv;  /* non-NULL: B is this convolution's implicit im2col */
+  const graft_sgemm_window *window; /* non-NULL: B is this shifted window (conv is NULL) */
 } graft_sgemm_b;
 
 typedef struct graft_sgemm_c {
