@@ -2,7 +2,7 @@ import Foundation
 import GraftIR
 
 /// Builds small graphs for shape tests: inputs, initializers, nodes, outputs.
-public struct GraphBuilder {
+public struct ShapeGraphBuilder {
   public var graph = Graph(name: "test")
   private var counter = 0
 

@@ -44,7 +44,8 @@ private func graft(_ args: [String]) -> (Int32, String, String) {
 
   @Test func textReportForSileroWithBinding() throws {
     let path = sharedModelsDirectory + "/silero_vad_v6.onnx"
-    let (code, out, err) = graft(["inspect", path, "--bind", "sr=16000", "--input-shape", "input=1x576",
+    let sr = sharedModelsDirectory + "/silero_vad_v6.input_2.npy"
+    let (code, out, err) = graft(["inspect", path, "--bind", "sr=\(sr)", "--input-shape", "input=1x576",
                                   "--input-shape=state=2x1x128"])
     #expect(code == 0, "\(err)")
     #expect(out.contains("producer:   spox"))
@@ -63,7 +64,7 @@ private func graft(_ args: [String]) -> (Int32, String, String) {
   }
 
   @Test func everyUnsupportedOpIsListed() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3])
     let e = b.node("Einsum", ["x"], [stringAttr("equation", "ij->ji")])
     b.graph.nodes.append(Node(name: "mystery", opType: "Mystery", domain: "com.example", inputs: [e], outputs: ["z"]))
@@ -85,6 +86,7 @@ private func graft(_ args: [String]) -> (Int32, String, String) {
   @Test(arguments: [
     (["inspect", "m.onnx", "--input-shape", "x=1xAx3"], "graft inspect: --input-shape x=1xAx3: 'A' is not a dim size; use NAME=1x3x224x224; see 'graft inspect --help'"),
     (["inspect", "m.onnx", "--bind", "sr"], "graft inspect: --bind needs NAME=VALUE, e.g. sr=16000; got 'sr'; see 'graft inspect --help'"),
+    (["inspect", "m.onnx", "--bind", "sr=abc"], "graft inspect: --bind sr=abc: 'abc' is not an integer, a float or a .npy file; see 'graft inspect --help'"),
     (["inspect"], "graft inspect: missing model file; see 'graft inspect --help'"),
   ])
   func usageErrors(args: [String], message: String) {

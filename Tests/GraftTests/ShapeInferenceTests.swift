@@ -5,7 +5,7 @@ import GraftTestSupport
 
 // Hand-built graphs per op family; expected shapes follow ONNX's shape rules (structural facts).
 
-private func infer(_ b: GraphBuilder, opset: Int64 = 17, shapes: [String: [Int]] = [:],
+private func infer(_ b: ShapeGraphBuilder, opset: Int64 = 17, shapes: [String: [Int]] = [:],
                    bindings: [String: Tensor] = [:]) throws -> Graph {
   var g = b.graph
   var ctx = PassContext(file: "model.onnx", opsets: [OpsetImport(domain: "", version: opset)],
@@ -27,7 +27,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
 
 @Suite struct ShapeInferenceTests {
   @Test func broadcastingElementwise() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("a", [2, 1, 4])
     b.input("b", [3, 1])
     let y = b.node("Add", ["a", "b"])
@@ -39,7 +39,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func broadcastMismatchNamesTheNode() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("a", [2, 3])
     b.input("b", [4])
     b.output(b.node("Mul", ["a", "b"]))
@@ -48,7 +48,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func convOutputSizes() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [1, 3, 224, 224])
     b.weight("w", [64, 3, 7, 7])
     let c1 = b.node("Conv", ["x", "w"], [intsAttr("strides", [2, 2]), intsAttr("pads", [3, 3, 3, 3])])
@@ -68,7 +68,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func convChannelMismatchIsReported() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [1, 3, 8, 8])
     b.weight("w", [4, 2, 3, 3])
     b.output(b.node("Conv", ["x", "w"]))
@@ -77,7 +77,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func convTransposeOutputSizes() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [1, 8, 10, 10])
     b.weight("w", [8, 4, 3, 3])
     let y1 = b.node("ConvTranspose", ["x", "w"], [intsAttr("strides", [2, 2]), intsAttr("pads", [1, 1, 1, 1]),
@@ -93,7 +93,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func poolingCeilModeAndGlobal() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [1, 2, 5, 5])
     let p1 = b.node("MaxPool", ["x"], [intsAttr("kernel_shape", [2, 2]), intsAttr("strides", [2, 2]), intAttr("ceil_mode", 1)])
     let p2 = b.node("MaxPool", ["x"], [intsAttr("kernel_shape", [2, 2]), intsAttr("strides", [2, 2])])
@@ -113,7 +113,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func gemmAndMatMul() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("a", [4, 3])
     b.weight("bw", [5, 3])
     let gm = b.node("Gemm", ["a", "bw"], [intAttr("transB", 1)])
@@ -135,7 +135,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func reshapeFlattenSqueezeUnsqueezeTranspose() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3, 4])
     let r1 = b.node("Reshape", ["x", b.ints("s1", [0, -1])])
     let r2 = b.node("Reshape", ["x", b.ints("s2", [-1, 2, 2])])
@@ -158,7 +158,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func reshapeWithWrongCountFails() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3, 4])
     b.output(b.node("Reshape", ["x", b.ints("s", [5, -1])]))
     let msg = errorText { _ = try infer(b) }
@@ -166,7 +166,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func concatSplitSlicePad() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("a", [2, 3, 4])
     b.input("c", [2, 5, 4])
     let cat = b.node("Concat", ["a", "c"], [intAttr("axis", 1)])
@@ -190,7 +190,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func gatherTileExpandWhere() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("d", [5, 4, 3])
     b.input("i", [2, 2], .int64)
     let ga = b.node("Gather", ["d", "i"], [intAttr("axis", 1)])
@@ -208,7 +208,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func resizeReduceArgMaxDepthToSpace() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [1, 3, 10, 10])
     b.graph.initializers.append(("scales", Tensor.float32([4], [1, 1, 2, 1.5])))
     let r1 = b.node("Resize", ["x", "", "scales"])
@@ -233,7 +233,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func recurrentOutputs() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [5, 2, 8])
     b.weight("w", [2, 64, 8])
     b.weight("r", [2, 64, 16])
@@ -254,7 +254,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
 
   @Test func shapeArithmeticFoldsAway() throws {
     // The exporter pattern: Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])).
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [Dim.symbol("N"), .known(3), .known(4)])
     let sh = b.node("Shape", ["x"])
     let g0 = b.node("Gather", [sh, b.ints("zero", [0], scalar: true)], [intAttr("axis", 0)])
@@ -276,7 +276,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func symbolicDimsStayUntilBound() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [Dim.symbol("N"), .known(3)])
     b.output(b.node("Relu", ["x"]))
     let g = try infer(b)
@@ -292,7 +292,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
     (["y": [1]], "model.onnx: tensor 'y': --input-shape names no graph input (inputs: 'x')"),
   ])
   func badInputShapeBindings(shapes: [String: [Int]], message: String) throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [Dim.symbol("N"), .known(3)])
     b.output(b.node("Relu", ["x"]))
     let msg = errorText { _ = try infer(b, shapes: shapes) }
@@ -308,7 +308,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
     var elseG = Graph(name: "else")
     elseG.nodes = [Node(name: "e_sub", opType: "Sub", inputs: ["x", "x"], outputs: ["e_out"])]
     elseG.outputs = [ValueInfo(name: "e_out", type: nil)]
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3])
     b.input("sr", [Int](), .int64)
     let eq = b.node("Equal", ["sr", b.ints("k16", [16000], scalar: true)])
@@ -330,7 +330,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func unsupportedOpsAreAllListed() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3])
     let a = b.node("Relu", ["x"])
     let c = b.node("Einsum", [a], [stringAttr("equation", "ij->ji")])
@@ -346,7 +346,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func canonicalizeOldForms() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3, 4])
     let sl = b.node("Slice", ["x"], [intsAttr("starts", [1]), intsAttr("ends", [3]), intsAttr("axes", [1])])
     let us = b.node("Unsqueeze", [sl], [intsAttr("axes", [0])])
@@ -375,7 +375,7 @@ private func errorText(_ body: () throws -> Void) -> String? {
   }
 
   @Test func legacyBroadcastIsAligned() throws {
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [2, 3, 4, 5])
     b.weight("bias", [3])
     let y = b.node("Add", ["x", "bias"], [intAttr("broadcast", 1), intAttr("axis", 1)])
@@ -390,8 +390,8 @@ private func errorText(_ body: () throws -> Void) -> String? {
 }
 
 /// One bad graph per row; built by name so the table stays readable.
-private func badGraph(_ name: String) -> GraphBuilder {
-  var b = GraphBuilder()
+private func badGraph(_ name: String) -> ShapeGraphBuilder {
+  var b = ShapeGraphBuilder()
   switch name {
   case "conv-rank":
     b.input("x", [1, 3, 8]); b.weight("w", [4, 3, 3, 3]); b.output(b.node("Conv", ["x", "w"]))

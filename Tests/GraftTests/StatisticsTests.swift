@@ -61,7 +61,7 @@ func readmeModelNumbers() -> [ReadmeModelNumbers] {
     // Conv 1x3x8x8 * 4x3x3x3 pad 1 -> 1x4x8x8: 256 outputs * 27 MACs.
     // ConvTranspose 1x4x8x8 * 4x2x2x2 stride 2: 256 inputs * 2 * 4 MACs.
     // Gemm 1x256 * 256x10: 2560. LSTM seq 5, batch 1, hidden 4, input 6: 5 * 4 * 4 * (6 + 4).
-    var b = GraphBuilder()
+    var b = ShapeGraphBuilder()
     b.input("x", [1, 3, 8, 8])
     b.weight("w", [4, 3, 3, 3])
     let c = b.node("Conv", ["x", "w"], [intsAttr("pads", [1, 1, 1, 1])])
