@@ -13,6 +13,9 @@ import GraftIR
 /// - `dumpAfter` names a pass: `dump` receives `graph.dumpText()` after the first time that pass
 ///   finishes (its fixpoint in round 1, first occurrence in the list). An unknown name is an
 ///   error listing the known ones, raised before anything runs;
+/// - `context.bindings` are consumed once: after every pass run, a binding whose graph input no
+///   longer exists (the pass that applies bindings turned it into a constant) is dropped from
+///   the context, so later runs of that pass do not apply it again;
 /// - returns log lines, one per pass run: `<name>: changed|unchanged, nodes A -> B, initializers C -> D`.
 public struct Pipeline: Sendable {
   public var passes: [any Pass]
@@ -78,6 +81,10 @@ public struct Pipeline: Sendable {
             throw wrapped
           } catch {
             throw GraftError(.invalid, at: Location(file: context.file), "pass '\(pass.name)': \(error)")
+          }
+          if !context.bindings.isEmpty {
+            let inputNames = Set(graph.inputs.map(\.name))
+            context.bindings = context.bindings.filter { inputNames.contains($0.key) }
           }
           if context.checkInvariants {
             do {

@@ -5,7 +5,7 @@ import GraftIR
 import Testing
 @testable import GraftPasses
 
-@Suite(.enabled(if: haveOnnxRuntime, "needs .venv/bin/python with onnxruntime"))
+@Suite(.enabled(if: haveOnnxRuntime, "needs .venv/bin/python (or $GRAFT_PYTHON) with onnxruntime"))
 struct PassNumericTests {
   // MARK: BatchNorm folding
 
@@ -103,8 +103,21 @@ struct PassNumericTests {
     ("Clip", [], ["zero", ""]),
   ]
 
-  @Test(arguments: activations, ["Conv", "Gemm", "MatMul", "Add", "Mul"])
-  func activationFusesIntoProducer(activation: (String, [Attribute], [String]), producer: String) throws {
+  /// Every activation on every producer; one onnxruntime call per producer.
+  @Test(arguments: ["Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Mul"])
+  func activationFusesIntoProducer(producer: String) throws {
+    var cases: [(String, Graph, Graph)] = []
+    for activation in PassNumericTests.activations {
+      let before = try activationGraph(activation, producer)
+      let after = try runPasses([FuseActivation(), DeadCode()], before)
+      #expect(after.nodes.map(\.opType) == [producer], "\(activation.0) \(activation.2)")
+      #expect(after.nodes.first?.int("graft.act") != nil)
+      cases.append(("\(producer) + \(activation.0) \(activation.2)", before, after))
+    }
+    try expectSameOutputs(cases)
+  }
+
+  private func activationGraph(_ activation: (String, [Attribute], [String]), _ producer: String) throws -> Graph {
     var b = GraphBuilder(seed: 11)
     let dims: [Int]
     switch producer {
@@ -114,6 +127,13 @@ struct PassNumericTests {
       b.random("b", [4])
       b.node("Conv", ["x", "w", "b"], ["p"], [attr("kernel_shape", [3, 3])], name: "conv", dims: [[1, 4, 4, 4]])
       dims = [1, 4, 4, 4]
+    case "ConvTranspose":
+      b.input("x", [1, 4, 3, 3])
+      b.random("w", [4, 2, 2, 2])
+      b.random("b", [4])
+      b.node("ConvTranspose", ["x", "w", "b"], ["p"], [attr("kernel_shape", [2, 2]), attr("strides", [2, 2]), attr("group", Int64(2))],
+             name: "deconv", dims: [[1, 4, 6, 6]])
+      dims = [1, 4, 6, 6]
     case "Gemm":
       b.input("x", [3, 5])
       b.random("w", [5, 4])
@@ -138,10 +158,7 @@ struct PassNumericTests {
     if !activation.2.isEmpty { inputs += activation.2 }
     b.node(activation.0, inputs, ["y"], activation.1, name: "act", dims: [dims])
     b.output("y")
-    let after = try runPasses([FuseActivation(), DeadCode()], b.graph)
-    #expect(after.nodes.map(\.opType) == [producer])
-    #expect(after.nodes[0].int("graft.act") != nil)
-    try expectSameOutputs(b.graph, after)
+    return b.graph
   }
 
   @Test(arguments: [false, true])
