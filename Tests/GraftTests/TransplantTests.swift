@@ -379,3 +379,23 @@ func transplantPython() -> String? {
     Issue.record("item 2 is not a block")
   }
 }
+
+@Test func transplantUnsharesDeduplicatedParameters() throws {
+  // PyTorch's exporter stores equal fresh BatchNorm parameters once and reads them through
+  // Identity nodes named after each parameter; each must become its own tensor.
+  var t = TransplantNetBuilder.plain(widths: [4, 4], kernels: [3, 3], seed: 31)
+  let shared = try #require(t.graph.initializer("bn0.running_var"))
+  t.graph.removeInitializers(["bn1.running_var"])
+  t.graph.nodes.insert(Node(name: "Identity_0", opType: "Identity", inputs: ["bn0.running_var"],
+                            outputs: ["bn1.running_var"]), at: 0)
+  #expect(Architecture(graph: t.graph).layers.count == 4, "bn1 is not a layer while its statistics are computed")
+  let s = TransplantNetBuilder.plain(widths: [4, 4], kernels: [3, 3], seed: 32)
+  let r = try Transplant.run(source: s, target: t, options: TransplantOptions(initMode: .keep))
+  #expect(r.model.graph.nodes.allSatisfy { $0.opType != "Identity" })
+  #expect(r.report.targetLayers == 5)
+  let out = r.model.graph.initializerMap
+  #expect(out["bn1.running_var"]?.floats() == s.graph.initializer("bn1.running_var")?.floats())
+  #expect(out["bn0.running_var"]?.floats() == s.graph.initializer("bn0.running_var")?.floats())
+  #expect(shared.floats() != out["bn0.running_var"]?.floats())
+  try r.model.graph.checkInvariants()
+}
