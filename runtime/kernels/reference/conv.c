@@ -155,6 +155,7 @@ typedef enum { PATH_GENERAL, PATH_POINTWISE, PATH_DEPTHWISE, PATH_WINDOW } conv_
 
 typedef struct window_plan {
   int64_t ph2, pw2, ncols;  /* phase plane height/width; GEMM columns */
+  int compact;              /* GEMM over the output grid itself (see graft_sgemm_window.out_w) */
   int need_copy, need_compact;
   size_t copy_bytes, out_bytes;
 } window_plan;
@@ -167,10 +168,13 @@ static window_plan window_plan_of(const conv_geom *g) {
   const int64_t iwp = g->in[2] + g->pad_begin[2] + g->pad_end[2];
   p.ph2 = (ihp + sh - 1) / sh;
   p.pw2 = (iwp + sw - 1) / sw;
-  p.ncols = (g->out[1] - 1) * p.pw2 + g->out[2];
+  /* Plane-width grid (contiguous packing, extra columns computed then dropped) when the extra
+     columns are at most 1/8 of the grid; otherwise compact columns (row-run packing). */
+  p.compact = g->out[1] > 1 && 8 * (p.pw2 - g->out[2]) > p.pw2;
+  p.ncols = p.compact ? g->out[1] * g->out[2] : (g->out[1] - 1) * p.pw2 + g->out[2];
   p.need_copy = sh != 1 || sw != 1 || g->pad_begin[1] || g->pad_begin[2] || g->pad_end[1] ||
                 g->pad_end[2];
-  p.need_compact = g->out[1] > 1 && g->out[2] != p.pw2;
+  p.need_compact = !p.compact && g->out[1] > 1 && g->out[2] != p.pw2;
   p.copy_bytes =
       p.need_copy ? graft_align_up((size_t)(cg * sh * sw * p.ph2 * p.pw2) * sizeof(float)) : 0;
   p.out_bytes = p.need_compact ? graft_align_up((size_t)(mg * p.ncols) * sizeof(float)) : 0;
@@ -185,11 +189,10 @@ static conv_path conv_path_of(const conv_geom *g) {
     if (g->kernel[i] != 1 || g->stride[i] != 1 || g->pad_begin[i] != 0 || g->pad_end[i] != 0)
       pointwise = 0;
   if (pointwise) return PATH_POINTWISE;
-  /* Window: at most 2 spatial dims, few phases, at most 1/4 of the output grid wasted. */
+  /* Window: at most 2 spatial dims, few stride phases. */
   const int one_tap = g->kernel[1] == 1 && g->kernel[2] == 1; /* strided 1x1: one phase used */
   if (g->nsp <= 2 && !one_tap && g->stride[1] * g->stride[2] <= WINDOW_MAX_PHASES) {
-    const window_plan p = window_plan_of(g);
-    if (4 * (p.pw2 - g->out[2]) <= p.pw2 || g->out[1] == 1) return PATH_WINDOW;
+    return PATH_WINDOW;
   }
   return PATH_GENERAL;
 }
@@ -471,6 +474,7 @@ static void conv_window(const conv_geom *g, const float *x, const float *w, cons
   win.stride_w = g->stride[2];
   win.plane_h = p.ph2;
   win.plane_w = p.pw2;
+  win.out_w = p.compact ? OW : 0;
   for (int64_t n = 0; n < g->batch; ++n)
     for (int64_t gi = 0; gi < g->group; ++gi) {
       const float *xg = x + (n * g->cin + gi * cg) * g->in_size;

@@ -41,13 +41,16 @@ typedef struct graft_sgemm_conv {
    ow + kw*dw/sw, so element (k, n), k = (c, kh, kw), n = oh*plane_w + ow, is
    x[c*c_stride + tap(kh, kw) + n]: every row of B is one contiguous slice. Columns index the
    plane-width output grid, so columns with ow >= output width are computed and must be
-   discarded by the caller. With unit strides there is one phase: the padded image itself. */
+   discarded by the caller -- unless out_w > 0: then column n = oh*out_w + ow reads
+   x[c*c_stride + tap(kh, kw) + oh*plane_w + ow] (rows of B are out_w-long slices, packed
+   without the extra columns). With unit strides there is one phase: the padded image. */
 typedef struct graft_sgemm_window {
   const float *x;
   int64_t c_stride;              /* floats between channels */
   int64_t kh_count, kw_count;
   int64_t dil_h, dil_w, stride_h, stride_w;
   int64_t plane_h, plane_w;
+  int64_t out_w;                 /* > 0: compact columns, n = oh*out_w + ow (no extra columns) */
 } graft_sgemm_window;
 
 typedef struct graft_sgemm_a {
