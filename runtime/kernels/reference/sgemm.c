@@ -30,6 +30,10 @@
 #define GRAFT_SGEMM_NC 480
 #endif
 
+#ifndef GRAFT_SGEMM_IR_OUTER
+#define GRAFT_SGEMM_IR_OUTER 0
+#endif
+
 #define MAX_MR 8
 #define MAX_NR 48
 
@@ -752,6 +756,73 @@ static void sgemm_gemv(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a,
   }
 }
 
+/* One MR x w tile of the current blocks (see graft_sgemm): micro-kernel plus edge handling and
+   the post-tile activation. */
+typedef struct tile_ctx {
+  const isa_desc *isa;
+  const graft_sgemm_a *a;
+  const graft_sgemm_c *c;
+  const float *apack;
+  int64_t ic, jc, pc, kc, mc, direct_rows;
+  int direct_a, first, last, clamp, post_act;
+} tile_ctx;
+
+static void run_tile(const tile_ctx *t, int64_t ir, int64_t jr, int64_t nc, const float *bp) {
+  const isa_desc *isa = t->isa;
+  const graft_sgemm_a *a = t->a;
+  const graft_sgemm_c *c = t->c;
+  const int mr = isa->mr, nr = isa->nr, unit = isa->unit;
+  const int64_t ic = t->ic, jc = t->jc, pc = t->pc, kc = t->kc, mc = t->mc;
+  const int64_t direct_rows = t->direct_rows;
+  const int direct_a = t->direct_a, first = t->first, last = t->last, clamp = t->clamp;
+  const int post_act = t->post_act;
+  const float *apack = t->apack;
+  const int64_t w = panel_width(nc - jr, nr, unit);
+  const int64_t ncols = nc - jr < nr ? nc - jr : nr;
+  const int64_t nrows = mc - ir < mr ? mc - ir : mr;
+  const int64_t row0 = ic + ir, col0 = jc + jr;
+  float *cp = c->p + row0 * c->ldc + col0;
+  const int in_place = ir < direct_rows;
+  const ukr_fn kern = in_place ? isa->kernel_u[w / unit - 1] : isa->kernel[w / unit - 1];
+  const float *ap = in_place ? a->p + row0 * a->rs + pc
+                             : apack + (direct_a ? ir - direct_rows : ir) * kc;
+  const int64_t lda = in_place ? a->rs : 0;
+  ukr_epi e;
+  e.scale = in_place && a->alpha != 1.0f;
+  e.alpha = a->alpha;
+  e.load_c = !first || c->accumulate;
+  e.final = last;
+  e.rb = c->row_bias ? c->row_bias + row0 : 0;
+  e.cb = c->col_bias ? c->col_bias + col0 : 0;
+  e.clamp = clamp;
+  e.lo = c->act.a;
+  e.hi = c->act.b;
+  if (nrows == mr && ncols == w) {
+    kern(kc, ap, lda, bp, cp, c->ldc, &e);
+  } else {
+    /* Edge tile: run the full tile on a stack copy, write back the valid part. */
+    float tile[MAX_MR * MAX_NR];
+    float rbias[MAX_MR], cbias[MAX_NR];
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < w; ++j)
+        tile[i * w + j] = (e.load_c && i < nrows && j < ncols) ? cp[i * c->ldc + j] : 0.0f;
+    if (e.rb) {
+      for (int64_t i = 0; i < mr; ++i) rbias[i] = i < nrows ? e.rb[i] : 0.0f;
+      e.rb = rbias;
+    }
+    if (e.cb) {
+      for (int64_t j = 0; j < w; ++j) cbias[j] = j < ncols ? e.cb[j] : 0.0f;
+      e.cb = cbias;
+    }
+    kern(kc, ap, lda, bp, tile, w, &e);
+    for (int64_t i = 0; i < nrows; ++i)
+      memcpy(cp + i * c->ldc, tile + i * w, (size_t)ncols * sizeof(float));
+  }
+  if (last && post_act)
+    for (int64_t i = 0; i < nrows; ++i)
+      graft_act_apply_f32(cp + i * c->ldc, (size_t)ncols, c->act);
+}
+
 void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const graft_sgemm_b *b,
                  const graft_sgemm_c *c, void *scratch) {
   if (m <= 0 || n <= 0) return;
@@ -815,56 +886,20 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
         const int64_t direct_rows = direct_a ? mc / mr * mr : 0;
         if (!direct_a) pack_a(a, ic, mc, pc, kc, mr, apack);
         else if (direct_rows < mc) pack_a(a, ic + direct_rows, mc - direct_rows, pc, kc, mr, apack);
-        const float *bp = bpack;
-        for (int64_t jr = 0; jr < nc; jr += nr) {
-          const int64_t w = panel_width(nc - jr, nr, unit);
-          const int64_t ncols = nc - jr < nr ? nc - jr : nr;
-          for (int64_t ir = 0; ir < mc; ir += mr) {
-            const int64_t nrows = mc - ir < mr ? mc - ir : mr;
-            const int64_t row0 = ic + ir, col0 = jc + jr;
-            float *cp = c->p + row0 * c->ldc + col0;
-            const int in_place = ir < direct_rows;
-            const ukr_fn kern = in_place ? isa->kernel_u[w / unit - 1] : isa->kernel[w / unit - 1];
-            const float *ap = in_place ? a->p + row0 * a->rs + pc
-                                       : apack + (direct_a ? ir - direct_rows : ir) * kc;
-            const int64_t lda = in_place ? a->rs : 0;
-            ukr_epi e;
-            e.scale = in_place && a->alpha != 1.0f;
-            e.alpha = a->alpha;
-            e.load_c = !first || c->accumulate;
-            e.final = last;
-            e.rb = c->row_bias ? c->row_bias + row0 : 0;
-            e.cb = c->col_bias ? c->col_bias + col0 : 0;
-            e.clamp = clamp;
-            e.lo = c->act.a;
-            e.hi = c->act.b;
-            if (nrows == mr && ncols == w) {
-              kern(kc, ap, lda, bp, cp, c->ldc, &e);
-            } else {
-              /* Edge tile: run the full tile on a stack copy, write back the valid part. */
-              float tile[MAX_MR * MAX_NR];
-              float rbias[MAX_MR], cbias[MAX_NR];
-              for (int64_t i = 0; i < mr; ++i)
-                for (int64_t j = 0; j < w; ++j)
-                  tile[i * w + j] = (e.load_c && i < nrows && j < ncols) ? cp[i * c->ldc + j] : 0.0f;
-              if (e.rb) {
-                for (int64_t i = 0; i < mr; ++i) rbias[i] = i < nrows ? e.rb[i] : 0.0f;
-                e.rb = rbias;
-              }
-              if (e.cb) {
-                for (int64_t j = 0; j < w; ++j) cbias[j] = j < ncols ? e.cb[j] : 0.0f;
-                e.cb = cbias;
-              }
-              kern(kc, ap, lda, bp, tile, w, &e);
-              for (int64_t i = 0; i < nrows; ++i)
-                memcpy(cp + i * c->ldc, tile + i * w, (size_t)ncols * sizeof(float));
-            }
-            if (last && post_act)
-              for (int64_t i = 0; i < nrows; ++i)
-                graft_act_apply_f32(cp + i * c->ldc, (size_t)ncols, c->act);
-          }
-          bp += kc * w;
-        }
+        tile_ctx t;
+        t.isa = isa; t.a = a; t.c = c; t.apack = apack;
+        t.ic = ic; t.jc = jc; t.pc = pc; t.kc = kc; t.mc = mc; t.direct_rows = direct_rows;
+        t.direct_a = direct_a; t.first = first; t.last = last; t.clamp = clamp;
+        t.post_act = post_act;
+#if GRAFT_SGEMM_IR_OUTER
+        /* A micro-panel stays in L1 across every B panel of the block. */
+        for (int64_t ir = 0; ir < mc; ir += mr)
+          for (int64_t jr = 0; jr < nc; jr += nr) run_tile(&t, ir, jr, nc, bpack + jr * kc);
+#else
+        /* B micro-panel stays in L1 across every A panel of the block. */
+        for (int64_t jr = 0; jr < nc; jr += nr)
+          for (int64_t ir = 0; ir < mc; ir += mr) run_tile(&t, ir, jr, nc, bpack + jr * kc);
+#endif
       }
     }
   }
