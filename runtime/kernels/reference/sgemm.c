@@ -135,9 +135,9 @@ static T512 INL void ukr512_body(const int nv, const int packed, int64_t kc, con
   __m512 c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
   __m512 c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
   for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = nv > 1 ? _mm512_load_ps(b + 16) : z;
-    const __m512 b2 = nv > 2 ? _mm512_load_ps(b + 32) : z;
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = nv > 1 ? _mm512_loadu_ps(b + 16) : z;
+    const __m512 b2 = nv > 2 ? _mm512_loadu_ps(b + 32) : z;
     __m512 av;
 #define R512(i)                                                   \
   av = _mm512_set1_ps(packed ? a[i] : a##i[k]);                  \
@@ -198,8 +198,8 @@ static T256 INL void ukr256_body(const int nv, const int packed, int64_t kc, con
   __m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
   __m256 c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
   for (int64_t k = 0; k < kc; ++k) {
-    const __m256 b0 = _mm256_load_ps(b);
-    const __m256 b1 = nv > 1 ? _mm256_load_ps(b + 8) : z;
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = nv > 1 ? _mm256_loadu_ps(b + 8) : z;
     __m256 av;
 #define R256(i)                                                   \
   av = _mm256_broadcast_ss(packed ? a + (i) : a##i + k);         \
@@ -573,7 +573,7 @@ static T512 void copy_512(float *d, const float *s, int64_t n) {
   }
 }
 
-/* The same for 48-wide panels with AVX-512 (panel rows are 64-byte aligned). */
+/* The same for 48-wide panels with AVX-512. */
 static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, int64_t kc,
                                    int64_t n0, int64_t nc, float *dst) {
   const int64_t nr = 48, full_panels = nc / nr, last_real = nc - full_panels * nr;
@@ -586,9 +586,9 @@ static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, in
     for (int64_t p = 0; p < full_panels; ++p) {
       const __m512 v0 = _mm512_loadu_ps(src), v1 = _mm512_loadu_ps(src + 16),
                    v2 = _mm512_loadu_ps(src + 32);
-      _mm512_store_ps(d, v0);
-      _mm512_store_ps(d + 16, v1);
-      _mm512_store_ps(d + 32, v2);
+      _mm512_storeu_ps(d, v0);
+      _mm512_storeu_ps(d + 16, v1);
+      _mm512_storeu_ps(d + 32, v2);
       src += nr;
       d += nr * kc;
     }
@@ -598,7 +598,7 @@ static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, in
         const int64_t left = last_real - t;
         const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF
                                        : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u));
-        _mm512_store_ps(lp + t, _mm512_maskz_loadu_ps(m, src + t));
+        _mm512_storeu_ps(lp + t, _mm512_maskz_loadu_ps(m, src + t));
       }
     }
     if (++kw == win->kw_count) {
