@@ -41,12 +41,15 @@ public enum Driver {
     }
   }
 
-  /// The pass pipeline used by the back end: the portable pipeline, with shape inference
-  /// before and after it when the portable list does not include it yet.
+  /// The pass pipeline used by the back end: the portable pipeline, with canonicalization, shape
+  /// inference and If folding before it (and shape inference after it) when the portable list
+  /// does not include them yet.
   public static func pipeline(opset: Int64, file: String) -> Pipeline {
     let portable = Pipeline.portable(evaluator: evaluator(opset: opset, file: file))
     if portable.passNames.contains("shape-inference") { return portable }
-    return Pipeline(passes: [ShapeInference()] + portable.passes + [ShapeInference()])
+    let front: [any Pass] = portable.passNames.contains("canonicalize")
+      ? [ShapeInference()] : [Canonicalize(), ShapeInference(), FoldIf()]
+    return Pipeline(passes: front + portable.passes + [ShapeInference()])
   }
 
   public static func compile(_ model: Model, options: CompileOptions = .init(),
@@ -56,6 +59,18 @@ public enum Driver {
     var context = PassContext(file: file, opsets: model.opsetImports, inputShapes: options.inputShapes,
                               bindings: options.bindings, checkInvariants: options.checkInvariants)
     var graph = model.graph
+    // Bindings are applied once, up front: later passes may fold the bound constant away, and a
+    // binding re-applied then would name an input that no longer exists.
+    if !options.bindings.isEmpty {
+      do {
+        _ = try ShapeInference().run(&graph, &context)
+      } catch let e as GraftError {
+        var wrapped = e
+        wrapped.message = "pass 'shape-inference': \(e.message)"
+        throw wrapped
+      }
+      context.bindings = [:]
+    }
     let log = try pipeline(opset: opset, file: file).run(&graph, &context, dumpAfter: options.dumpAfter, dump: dump)
     for input in graph.runtimeInputs {
       let shape = graph.valueInfo[input.name]?.shape ?? input.type?.shape

@@ -79,6 +79,9 @@ public enum OnnxRuntimeReference {
       if script == nil, fm.fileExists(atPath: s) { script = s }
       dir = dir.deletingLastPathComponent()
     }
+    if let p = python, !fm.isExecutableFile(atPath: p) {
+      throw GraftError(.io, "cannot run '\(p)' (GRAFT_PYTHON): not an executable file; onnxruntime is needed for the reference")
+    }
     guard let python else {
       throw GraftError(.io, "cannot find .venv/bin/python (set GRAFT_PYTHON); onnxruntime is needed for the reference")
     }
@@ -108,7 +111,7 @@ public enum OnnxRuntimeReference {
     proc.standardOutput = outPipe
     proc.standardError = errPipe
     do { try proc.run() } catch {
-      throw GraftError(.io, at: Location(file: modelPath), "cannot run \(python): \(error.localizedDescription)")
+      throw GraftError(.io, at: Location(file: modelPath), "cannot run '\(python)': \(error)")
     }
     let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
     let errData = errPipe.fileHandleForReading.readDataToEndOfFile()

@@ -67,7 +67,7 @@ struct FunctionInliner {
   mutating func inline(_ model: inout Model) throws {
     collectNames(model.graph)
     var inlinedAny = false
-    model.graph = try inline(model.graph, depth: 0, inlined: &inlinedAny)
+    model.graph = try inline(model.graph, depth: 0, caller: nil, inlined: &inlinedAny)
     guard inlinedAny else { return }
     // Domains the bodies need.
     var have = Set(model.opsetImports.map { $0.domain == "ai.onnx" ? "" : $0.domain })
@@ -82,10 +82,7 @@ struct FunctionInliner {
     collectDomains(model.graph, into: &usedDomains)
     let functionDomains = Set(functions.keys.map(\.domain))
     model.opsetImports.removeAll { o in
-      let d = o.domain == "ai.onnx" ? "" : o.domain
-      return functionDomains.contains(o.domain) && !usedDomains.contains(d) && !functions.values.contains { f in
-        f.opsetImports.contains { $0.domain == o.domain } && f.domain != o.domain
-      }
+      !o.domain.isEmpty && o.domain != "ai.onnx" && functionDomains.contains(o.domain) && !usedDomains.contains(o.domain)
     }
   }
 
@@ -118,13 +115,35 @@ struct FunctionInliner {
     return name
   }
 
+  /// Internal attribute carrying a node's `overload` from the reader to the inliner (the IR has
+  /// no overload field). Never leaves the importer: `removeOverloads` strips it.
+  static let overloadKey = "\u{0}overload"
+
   private func lookup(_ node: Node) -> LocalFunction? {
-    // Node overloads are not kept in the IR: match on domain and name.
-    if let f = functions[FunctionKey(domain: node.domain, name: node.opType, overload: "")] { return f }
-    return functions.values.first { $0.domain == node.domain && $0.name == node.opType }
+    var overload = ""
+    if case .string(let b)? = node[attribute: Self.overloadKey] { overload = String(decoding: b, as: UTF8.self) }
+    return functions[FunctionKey(domain: node.domain, name: node.opType, overload: overload)]
   }
 
-  private mutating func inline(_ g: Graph, depth: Int, inlined: inout Bool) throws -> Graph {
+  static func removeOverloads(_ g: inout Graph) {
+    for i in g.nodes.indices {
+      g.nodes[i].attributes.removeAll { $0.name == overloadKey }
+      for k in g.nodes[i].attributes.indices {
+        switch g.nodes[i].attributes[k].value {
+        case .graph(var sub):
+          removeOverloads(&sub)
+          g.nodes[i].attributes[k].value = .graph(sub)
+        case .graphs(var subs):
+          for j in subs.indices { removeOverloads(&subs[j]) }
+          g.nodes[i].attributes[k].value = .graphs(subs)
+        default: break
+        }
+      }
+    }
+  }
+
+  /// `caller` is the outermost call being expanded (named in errors), nil at the top.
+  private mutating func inline(_ g: Graph, depth: Int, caller: Location?, inlined: inout Bool) throws -> Graph {
     var out = g
     out.nodes = []
     out.nodes.reserveCapacity(g.nodes.count)
@@ -132,8 +151,8 @@ struct FunctionInliner {
       // Subgraphs first (If/Loop bodies may call functions).
       for i in node.attributes.indices {
         switch node.attributes[i].value {
-        case .graph(let sub): node.attributes[i].value = .graph(try inline(sub, depth: depth, inlined: &inlined))
-        case .graphs(let subs): node.attributes[i].value = .graphs(try subs.map { try inline($0, depth: depth, inlined: &inlined) })
+        case .graph(let sub): node.attributes[i].value = .graph(try inline(sub, depth: depth, caller: caller, inlined: &inlined))
+        case .graphs(let subs): node.attributes[i].value = .graphs(try subs.map { try inline($0, depth: depth, caller: caller, inlined: &inlined) })
         default: break
         }
       }
@@ -141,9 +160,10 @@ struct FunctionInliner {
         out.nodes.append(node)
         continue
       }
-      let loc = Location(file: file, node: node.displayName, opType: node.opType)
+      let loc = caller ?? Location(file: file, node: node.displayName, opType: node.opType)
       guard depth < limits.maxFunctionDepth else {
-        throw GraftError(.invalid, at: loc, "local function calls nest deeper than \(limits.maxFunctionDepth) levels (recursive function?)")
+        throw GraftError(.invalid, at: loc,
+                         "local function '\(f.name)' calls nest deeper than \(limits.maxFunctionDepth) levels (recursive function?)")
       }
       guard node.inputs.count <= f.inputs.count, node.outputs.count <= f.outputs.count else {
         throw GraftError(.invalid, at: loc,
@@ -157,10 +177,10 @@ struct FunctionInliner {
         rename[formal] = i < node.outputs.count && !node.outputs[i].isEmpty ? node.outputs[i] : fresh(prefix + formal)
       }
       var attrs: [String: Attribute] = f.defaults
-      for a in node.attributes { attrs[a.name] = a }
+      for a in node.attributes where a.name != Self.overloadKey { attrs[a.name] = a }
       var body = Graph(name: f.name, nodes: f.nodes)
       body = try substitute(body, rename: &rename, prefix: prefix, attrs: attrs, loc: loc)
-      body = try inline(body, depth: depth + 1, inlined: &inlined)
+      body = try inline(body, depth: depth + 1, caller: loc, inlined: &inlined)
       out.nodes.append(contentsOf: body.nodes)
     }
     return out

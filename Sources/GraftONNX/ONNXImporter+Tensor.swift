@@ -185,9 +185,10 @@ extension ModelReader {
       throw GraftError(.invalid, at: loc, "tensor data has \(len) bytes; shape \(Shape(dims).text) of \(dtype) needs \(need)")
     }
     return try TensorStorage(count: need) { buf in
+      guard let base = buf.baseAddress else { return }
       var done = 0
       while done < need {
-        let r = pread(fd, buf.baseAddress! + done, need - done, off_t(offset + done))
+        let r = pread(fd, base + done, need - done, off_t(offset + done))
         if r < 0 && errno == EINTR { continue }
         guard r > 0 else {
           throw GraftError(.io, at: loc, "cannot read external data file '\(location)'")
@@ -214,6 +215,9 @@ extension ModelReader {
     }
     let nnz = values.count
     let total = elementCount(dims)
+    guard total.multipliedReportingOverflow(by: size).partialValue <= limits.maxSparseDenseBytes, total <= Int.max / max(size, 1) else {
+      throw GraftError(.invalid, at: loc, "sparse tensor of shape \(Shape(dims).text) would densify past the limit of \(limits.maxSparseDenseBytes) bytes")
+    }
     let rank = dims.count
     let linear: [Int]
     if indices.dims == [nnz] {
@@ -234,8 +238,9 @@ extension ModelReader {
       throw GraftError(.invalid, at: loc, "sparse tensor index \(i) is outside shape \(Shape(dims).text)")
     }
     let storage = TensorStorage(count: total * size) { buf in
+      guard let base = buf.baseAddress else { return }
       for (k, i) in linear.enumerated() {
-        buf.baseAddress!.advanced(by: i * size).copyMemory(from: values.storage.pointer + k * size, byteCount: size)
+        base.advanced(by: i * size).copyMemory(from: values.storage.pointer + k * size, byteCount: size)
       }
     }
     return Tensor(dtype: values.dtype, dims: dims, storage: storage)

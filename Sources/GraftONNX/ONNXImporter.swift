@@ -77,9 +77,9 @@ public enum ONNXImporter {
     guard let base = bytes.baseAddress else {
       throw GraftError(.invalid, at: Location(file: path), "file is empty; not an ONNX model")
     }
-    try withUnsafePointer(to: onnx__model_proto__descriptor) { d in
-      try WireCheck(bytes: bytes, file: path, maxNesting: limits.maxNesting).run(d)
-    }
+    let budget = bytes.count.multipliedReportingOverflow(by: limits.maxUnpackedRatio).partialValue + limits.maxUnpackedExtra
+    var check = WireCheck(bytes: bytes, file: path, maxNesting: limits.maxNesting, maxUnpackedBytes: budget)
+    try withUnsafePointer(to: onnx__model_proto__descriptor) { d in try check.run(d) }
     guard let m = onnx__model_proto__unpack(nil, bytes.count, base.assumingMemoryBound(to: UInt8.self)) else {
       throw GraftError(.invalid, at: Location(file: path), "not an ONNX model: protobuf decoding failed (a field has the wrong type for ModelProto)")
     }
@@ -144,7 +144,7 @@ struct ModelReader {
       opsets.append(OpsetImport(domain: str(o.pointee.domain), version: o.pointee.has_version != 0 ? o.pointee.version : 0))
     }
     guard let gp = mp.graph else { throw GraftError(.invalid, at: Location(file: file), "not an ONNX model: the message has no graph") }
-    var graph = try self.graph(gp)
+    let graph = try self.graph(gp)
     var functions: [FunctionKey: LocalFunction] = [:]
     for f in list(mp.n_functions, mp.functions) {
       let fn = try function(f)
@@ -161,31 +161,29 @@ struct ModelReader {
     if !functions.isEmpty {
       var inliner = FunctionInliner(file: file, functions: functions, limits: limits)
       try inliner.inline(&model)
-      graph = model.graph
     }
-    try checkDuplicates(model.graph, outer: [])
+    FunctionInliner.removeOverloads(&model.graph)
+    try checkDuplicates(model.graph)
     try model.graph.sortTopologically(file: file)
     try model.graph.checkInvariants(file: file)
     return model
   }
 
-  /// Rejects a value defined twice (two producers, or an initializer that a node also
-  /// produces) with a message naming the second definition; sorting would otherwise pick one.
-  func checkDuplicates(_ g: Graph, outer: Set<String>) throws {
-    var defined = outer
+  /// Rejects a value defined twice in one graph (two producers, or a node producing a graph
+  /// input or initializer) with a message naming the second definition; sorting would
+  /// otherwise pick one. Like `checkInvariants`, a subgraph may reuse an enclosing scope's name.
+  func checkDuplicates(_ g: Graph) throws {
+    var defined = Set<String>()
     for i in g.inputs { defined.insert(i.name) }
     for (n, _) in g.initializers { defined.insert(n) }
-    var all = defined
     for node in g.nodes {
       for o in node.outputs where !o.isEmpty {
-        if !all.insert(o).inserted {
+        if !defined.insert(o).inserted {
           throw GraftError(.invalid, at: Location(file: file, node: node.displayName, opType: node.opType),
                            "output '\(o)' is already defined (duplicate value name)")
         }
       }
-    }
-    for node in g.nodes {
-      for sub in node.subgraphs { try checkDuplicates(sub, outer: all) }
+      for sub in node.subgraphs { try checkDuplicates(sub) }
     }
   }
 
@@ -196,6 +194,7 @@ struct ModelReader {
     graph.initializers.reserveCapacity(g.n_initializer)
     for t in list(g.n_initializer, g.initializer) {
       let name = str(t.pointee.name)
+      try checkName(name)
       graph.initializers.append((name: name, tensor: try tensor(t, name: name)))
     }
     for s in list(g.n_sparse_initializer, g.sparse_initializer) {
@@ -221,6 +220,11 @@ struct ModelReader {
     var node = Node(name: str(n.name), opType: str(n.op_type), domain: str(n.domain),
                     inputs: strings(n.n_input, n.input), outputs: strings(n.n_output, n.output))
     node.docString = optStr(n.doc_string)
+    for s in [node.name, node.opType, node.domain] + node.inputs + node.outputs { try checkName(s) }
+    if let overload = optStr(n.overload) {
+      // Only function calls use overloads; carried to the inliner, which removes it.
+      node.attributes.append(Attribute(FunctionInliner.overloadKey, .string(Array(overload.utf8))))
+    }
     let loc = Location(file: file, node: node.displayName, opType: node.opType)
     for a in list(n.n_attribute, n.attribute) {
       node.attributes.append(try attribute(a, at: loc))
@@ -231,9 +235,18 @@ struct ModelReader {
 
   func valueInfo(_ vp: UnsafeMutablePointer<Onnx__ValueInfoProto>) throws -> ValueInfo {
     let name = str(vp.pointee.name)
+    try checkName(name)
     var vi = ValueInfo(name: name, type: try vp.pointee.type.flatMap { try type($0, name: name) })
     vi.docString = optStr(vp.pointee.doc_string)
     return vi
+  }
+
+  /// Names (values, nodes, op types) must not hold control characters: every message names
+  /// them on one line. The error shows the name with such characters escaped.
+  func checkName(_ s: String) throws {
+    guard s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { return }
+    let shown = s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+    throw GraftError(.invalid, at: Location(file: file), "name '\(shown)' contains a control character")
   }
 
   /// The tensor type of a TypeProto; nil for sequence, map, optional and opaque types

@@ -1,4 +1,5 @@
 import GraftIR
+import GraftKernels
 
 /// Constant folding: a node whose inputs are all initializers is computed at compile time and
 /// its outputs become initializers.
@@ -6,9 +7,9 @@ import GraftIR
 /// Contract:
 /// - only deterministic ai.onnx nodes without subgraphs fold (never the Random* family);
 ///   a node with no inputs at all is left to Canonicalize (Constant);
-/// - computation goes through `evaluator`, which runs the C runtime's kernel for the node
-///   (`KernelRunner`); Swift computes nothing itself except `ConstantOfShape`, which is a fill,
-///   not a kernel. Without an evaluator only `ConstantOfShape` folds;
+/// - computation goes through the C runtime's kernel for the node (`KernelRunner.evaluate`),
+///   or through `evaluator` when one is injected (tests); Swift computes nothing itself except
+///   `ConstantOfShape`, which is a fill, not a kernel;
 /// - a node folds only when the types of all its outputs are known (from `valueInfo`, which
 ///   ShapeInference fills) and their total size is at most `maxOutputBytes` (default 64 MiB).
 ///   `ConstantOfShape` ignores the limit: the ONNX backend `light_*` models build all their
@@ -23,6 +24,7 @@ public struct ConstantFolding: Pass {
   public typealias Evaluator = @Sendable (_ node: Node, _ inputs: [Tensor?], _ outputTypes: [TensorType?]) throws -> [Tensor]
 
   public let name = "constant-folding"
+  /// nil: the C runtime (`KernelRunner`).
   public var evaluator: Evaluator?
   public var maxOutputBytes: Int
 
@@ -68,7 +70,6 @@ public struct ConstantFolding: Pass {
     if node.opType == "ConstantOfShape" {
       return try constantOfShape(node, inputs, context).map { [$0] }
     }
-    guard let evaluator else { return nil }
     var types: [TensorType?] = []
     var bytes = 0
     for o in node.outputs {
@@ -84,7 +85,11 @@ public struct ConstantFolding: Pass {
     if bytes > maxOutputBytes { return nil }
     let results: [Tensor]
     do {
-      results = try evaluator(node, inputs, types)
+      if let evaluator {
+        results = try evaluator(node, inputs, types)
+      } else {
+        results = try ConstantFolding.runtime(node, inputs, types, context)
+      }
     } catch let e as GraftError where e.kind == .unsupported {
       return nil
     } catch let e as GraftError {
@@ -105,6 +110,26 @@ public struct ConstantFolding: Pass {
       }
     }
     return Array(results.prefix(node.outputs.count))
+  }
+
+  /// Runs the node through the C runtime. `KernelRunner` takes the present inputs and outputs
+  /// only; the result is spread back over the node's output slots.
+  static func runtime(_ node: Node, _ inputs: [Tensor?], _ types: [TensorType?], _ context: PassContext) throws -> [Tensor] {
+    let present = try KernelRunner.evaluate(node: node, inputs: inputs.compactMap { $0 },
+                                            outputTypes: types.compactMap { $0 },
+                                            opset: context.onnxOpset, file: context.file)
+    var out: [Tensor] = []
+    var k = 0
+    for t in types {
+      if t == nil {
+        out.append(Tensor.float32([0], []))
+      } else {
+        guard k < present.count else { break }
+        out.append(present[k])
+        k += 1
+      }
+    }
+    return out
   }
 
   /// ConstantOfShape: a tensor of the shape given by input 0 (int64), every element equal to

@@ -6,7 +6,12 @@ import GraftIR
 /// - `Conv → Mul(., c)` with a constant per-output-channel (or one-element) float32 `c` scales
 ///   the Conv's weights and bias; `Conv → Add(., c)` adds `c` to the bias. `c` must broadcast
 ///   as [1, M, 1, ...] against the Conv output (rank ≤ the output rank, every dim 1 except the
-///   channel dim, which is 1 or M). Arithmetic in Double, rounded once to Float.
+///   channel dim, which is 1 or M). `ConvTranspose → Add(., c)` adds `c` to the bias too.
+///   Arithmetic in Double, rounded once to Float.
+/// - `BatchNormalization → Mul(., c)` / `Add(., c)` with the same kind of per-channel `c`
+///   (the Caffe2 exports of the `light_*` models do this) scales the BN's scale and B, or adds
+///   to B. The BN must be in inference form with float32 initializer parameters, and the
+///   Mul/Add must carry no fused activation (BN kernels take none).
 /// - `Transpose(Transpose(x, p1), p2)` → one `Transpose(x, p1∘p2)`, or an `Identity` (removed
 ///   by RemoveIdentity) when the composition is the identity permutation.
 /// - `Reshape(Reshape(x, s1), s2)` → `Reshape(x, s2)` when `s2` is a constant without zeros (or
@@ -39,8 +44,10 @@ public struct FuseOther: Pass {
       }
       var done = false
       switch (producer.opType, node.opType) {
-      case ("Conv", "Mul"), ("Conv", "Add"):
+      case ("Conv", "Mul"), ("Conv", "Add"), ("ConvTranspose", "Add"):
         done = foldAffineIntoConv(convIndex: p, opIndex: i, &graph)
+      case ("BatchNormalization", "Mul"), ("BatchNormalization", "Add"):
+        done = foldAffineIntoBatchNorm(bnIndex: p, opIndex: i, &graph)
       case ("Transpose", "Transpose"):
         done = mergeTransposes(p, i, &graph)
       case ("Reshape", "Reshape"):
@@ -72,16 +79,14 @@ public struct FuseOther: Pass {
   private func foldAffineIntoConv(convIndex p: Int, opIndex i: Int, _ graph: inout Graph) -> Bool {
     let conv = graph.nodes[p], op = graph.nodes[i]
     guard op.inputs.count == 2, op.inputs[0] == conv.outputs[0], !op.inputs[1].isEmpty,
-          let c = graph.initializer(op.inputs[1]), c.dtype == .float32, c.byteCount == c.count * 4,
           conv.inputs.count >= 2, let w = graph.initializer(conv.inputs[1]), w.dtype == .float32,
           w.byteCount == w.count * 4, w.dims.count >= 3 else { return false }
-    let m = w.dims[0], rank = w.dims.count
-    guard c.dims.count <= rank, m > 0 else { return false }
-    let padded = [Int](repeating: 1, count: rank - c.dims.count) + c.dims
-    for (axis, d) in padded.enumerated() where axis != 1 && d != 1 { return false }
-    guard padded[1] == 1 || padded[1] == m else { return false }
-    let cv = c.values(as: Float.self)
-    let perChannel = (0..<m).map { Double(cv[cv.count == 1 ? 0 : $0]) }
+    // Output channels: Conv W is [M, C/group, ...]; ConvTranspose W is [C, M/group, ...], where
+    // only the bias add is folded (a scale would need the group layout).
+    let transposed = conv.opType == "ConvTranspose"
+    if transposed && op.opType != "Add" { return false }
+    let m = transposed ? w.dims[1] * Int(conv.int("group") ?? 1) : w.dims[0]
+    guard let perChannel = perChannel(op.inputs[1], rank: w.dims.count, channels: m, graph) else { return false }
     var bias = [Double](repeating: 0, count: m)
     if conv.inputs.count >= 3, !conv.inputs[2].isEmpty {
       guard let b = graph.initializer(conv.inputs[2]), b.dtype == .float32, b.count == m,
@@ -104,6 +109,42 @@ public struct FuseOther: Pass {
     }
     // A fused activation on the Mul/Add applies after it, so it moves to the Conv unchanged.
     for a in op.attributes where a.name.hasPrefix("graft.act") { updated[attribute: a.name] = a.value }
+    absorb(p, updated, i, &graph)
+    return true
+  }
+
+  /// The per-channel values of the constant `name` broadcast against an output of `rank` with
+  /// `channels` channels at axis 1, or nil if it is not of that form.
+  private func perChannel(_ name: String, rank: Int, channels m: Int, _ graph: Graph) -> [Double]? {
+    guard let c = graph.initializer(name), c.dtype == .float32, c.byteCount == c.count * 4,
+          c.dims.count <= rank, rank >= 2, m > 0 else { return nil }
+    let padded = [Int](repeating: 1, count: rank - c.dims.count) + c.dims
+    for (axis, d) in padded.enumerated() where axis != 1 && d != 1 { return nil }
+    guard padded[1] == 1 || padded[1] == m else { return nil }
+    let cv = c.values(as: Float.self)
+    return (0..<m).map { Double(cv[cv.count == 1 ? 0 : $0]) }
+  }
+
+  private func foldAffineIntoBatchNorm(bnIndex p: Int, opIndex i: Int, _ graph: inout Graph) -> Bool {
+    let bn = graph.nodes[p], op = graph.nodes[i]
+    guard bn.inputs.count == 5, bn.outputs.count == 1, (bn.int("training_mode") ?? 0) == 0,
+          op.inputs.count == 2, op.inputs[0] == bn.outputs[0], !op.inputs[1].isEmpty,
+          op[attribute: "graft.act"] == nil,
+          let rank = graph.type(of: bn.outputs[0])?.shape?.count,
+          let scale = graph.initializer(bn.inputs[1]), scale.dtype == .float32, scale.byteCount == scale.count * 4,
+          let bias = graph.initializer(bn.inputs[2]), bias.dtype == .float32, bias.count == scale.count,
+          bias.byteCount == bias.count * 4,
+          let c = perChannel(op.inputs[1], rank: rank, channels: scale.count, graph) else { return false }
+    let sv = scale.values(as: Float.self).map { Double($0) }, bv = bias.values(as: Float.self).map { Double($0) }
+    let m = scale.count
+    var names = NameAllocator(graph)
+    var updated = bn
+    if op.opType == "Mul" {
+      put(&updated, 1, Tensor.float32(dims: scale.dims, rounding: (0..<m).map { sv[$0] * c[$0] }), &graph, &names)
+      put(&updated, 2, Tensor.float32(dims: bias.dims, rounding: (0..<m).map { bv[$0] * c[$0] }), &graph, &names)
+    } else {
+      put(&updated, 2, Tensor.float32(dims: bias.dims, rounding: (0..<m).map { bv[$0] + c[$0] }), &graph, &names)
+    }
     absorb(p, updated, i, &graph)
     return true
   }

@@ -13,6 +13,9 @@ import GraftIR
 /// - `dumpAfter` names a pass: `dump` receives `graph.dumpText()` after the first time that pass
 ///   finishes (its fixpoint in round 1, first occurrence in the list). An unknown name is an
 ///   error listing the known ones, raised before anything runs;
+/// - `context.bindings` are consumed once: after every pass run, a binding whose graph input no
+///   longer exists (the pass that applies bindings turned it into a constant) is dropped from
+///   the context, so later runs of that pass do not apply it again;
 /// - returns log lines, one per pass run: `<name>: changed|unchanged, nodes A -> B, initializers C -> D`.
 public struct Pipeline: Sendable {
   public var passes: [any Pass]
@@ -26,12 +29,13 @@ public struct Pipeline: Sendable {
   /// Canonicalize → ShapeInference → FoldIf → RemoveIdentity → ConstantFolding → DeadCode →
   /// FoldBatchNorm → FuseActivation → FuseOther → DeadCode → ShapeInference (refresh types).
   ///
-  /// `evaluator` runs one node on constant inputs for constant folding (the C runtime's
-  /// `KernelRunner`); without it only non-kernel folds (ConstantOfShape fills) happen.
-  /// The shapes passes (Canonicalize, ShapeInference, FoldIf) join the list when their branch
-  /// is merged.
+  /// Constant folding runs nodes through the C runtime (`KernelRunner`) unless `evaluator`
+  /// replaces it.
   public static func portable(evaluator: ConstantFolding.Evaluator? = nil) -> Pipeline {
     Pipeline(passes: [
+      Canonicalize(),
+      ShapeInference(),
+      FoldIf(),
       RemoveIdentity(),
       ConstantFolding(evaluator: evaluator),
       DeadCode(),
@@ -39,6 +43,7 @@ public struct Pipeline: Sendable {
       FuseActivation(),
       FuseOther(),
       DeadCode(),
+      ShapeInference(),
     ])
   }
 
@@ -76,6 +81,10 @@ public struct Pipeline: Sendable {
             throw wrapped
           } catch {
             throw GraftError(.invalid, at: Location(file: context.file), "pass '\(pass.name)': \(error)")
+          }
+          if !context.bindings.isEmpty {
+            let inputNames = Set(graph.inputs.map(\.name))
+            context.bindings = context.bindings.filter { inputNames.contains($0.key) }
           }
           if context.checkInvariants {
             do {

@@ -147,6 +147,28 @@ import GraftRuntime
     }
   }
 
+  /// Damaged archives fail to open with the runtime's status, named, never a crash.
+  @Test func damagedArchivesAreRefused() throws {
+    let bytes = try ArchiveWriter.encode(try Driver.compile(Model(graph: Self.smallNet())).compiled)
+    var badMagic = bytes
+    badMagic[0] = UInt8(ascii: "X")
+    var badVersion = bytes
+    badVersion[8] = 2
+    let cases: [([UInt8], String)] = [
+      (Array(bytes.prefix(bytes.count - 10)), "m.graft: cannot open archive: GRAFT_E_TRUNCATED"),
+      (badMagic, "m.graft: cannot open archive: GRAFT_E_FORMAT"),
+      (badVersion, "m.graft: cannot open archive: GRAFT_E_VERSION"),
+    ]
+    for (data, message) in cases {
+      do {
+        _ = try ArchiveRunner(bytes: data, file: "m.graft")
+        Issue.record("expected: \(message)")
+      } catch let e as GraftError {
+        #expect(e.description == message)
+      }
+    }
+  }
+
   @Test func runnerRejectsWrongInputs() throws {
     let compiled = try Driver.compile(Model(graph: Self.smallNet())).compiled
     let runner = try ArchiveRunner(bytes: try ArchiveWriter.encode(compiled), file: "m.graft")

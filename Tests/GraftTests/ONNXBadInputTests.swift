@@ -173,6 +173,50 @@ let onnxBadCases: [ONNXBadCase] = [
     let axis = OnnxWire.attribute("axis", type: 2) { a in a.float(7, 1) }
     return try write(dir, "attr2.onnx", reluModel(nodes: [OnnxWire.node("Softmax", ["x"], ["y"], name: "sm", attributes: [axis])]))
   },
+  ONNXBadCase(name: "control character in a value name", exit: 1,
+              message: "{file}: name 'a\\u{a}b' contains a control character") { dir in
+    try write(dir, "ctrl.onnx", reluModel(nodes: [
+      OnnxWire.node("Relu", ["x"], ["a\nb"], name: "r1"), OnnxWire.node("Relu", ["a\nb"], ["y"], name: "r2"),
+    ]))
+  },
+  ONNXBadCase(name: "sparse initializer too large to densify", exit: 1,
+              message: "{file}: tensor 'w': sparse tensor of shape 2147483648 would densify past the limit of 1073741824 bytes") { dir in
+    var sparse = ProtoWriter()
+    sparse.message(1, OnnxWire.tensor("w", dtype: 1, dims: [1], raw: OnnxWire.floats([1])))
+    sparse.message(2, OnnxWire.tensor("w_idx", dtype: 7, dims: [1], raw: [0, 0, 0, 0, 0, 0, 0, 0]))
+    sparse.int(3, 1 << 31)
+    var g = OnnxWire.graph(nodes: [OnnxWire.node("Relu", ["x"], ["y"], name: "relu")], inputs: [OnnxWire.value("x", dims: [2, 3])],
+                           outputs: [OnnxWire.value("y", dims: [2, 3])])
+    g.message(15, sparse)
+    return try write(dir, "sparse.onnx", OnnxWire.model(g))
+  },
+  ONNXBadCase(name: "recursive local function", exit: 1,
+              message: "{file}: node 'call' (F): local function 'F' calls nest deeper than 32 levels (recursive function?)") { dir in
+    var f = ProtoWriter()
+    f.string(1, "F")
+    f.string(4, "X")
+    f.string(5, "Y")
+    f.message(7, OnnxWire.node("F", ["X"], ["Y"], name: "call", domain: "d"))
+    f.message(9) { o in o.string(1, ""); o.int(2, 17) }
+    f.string(10, "d")
+    var m = ProtoWriter()
+    m.int(1, 10)
+    m.message(7, OnnxWire.graph(nodes: [OnnxWire.node("F", ["x"], ["y"], name: "call", domain: "d")],
+                                inputs: [OnnxWire.value("x", dims: [2, 3])], outputs: [OnnxWire.value("y", dims: [2, 3])]))
+    m.message(8) { o in o.string(1, ""); o.int(2, 17) }
+    m.message(8) { o in o.string(1, "d"); o.int(2, 1) }
+    m.message(25, f)
+    return try write(dir, "recursive.onnx", m.bytes)
+  },
+  ONNXBadCase(name: "millions of empty messages (allocation bomb)", exit: 1,
+              message: "{file}: decoding would allocate more than 292435484 bytes for a 6000007-byte file (at byte 3847839); refusing") { dir in
+    var g = ProtoWriter()
+    for _ in 0..<3_000_000 { g.message(1, ProtoWriter()) }  // 3 M empty NodeProtos, 2 bytes each
+    var m = ProtoWriter()
+    m.int(1, 8)
+    m.message(7, g)
+    return try write(dir, "bomb.onnx", m.bytes)
+  },
   ONNXBadCase(name: "graphs nested too deep", exit: 1,
               message: "{file}: messages nest deeper than 96 levels at byte 1372; refusing to parse") { dir in
     try write(dir, "deep.onnx", OnnxWire.model(nestedIf(40)))
@@ -195,4 +239,44 @@ func onnxBadInput(_ c: ONNXBadCase) throws {
   #expect(code == c.exit)
   #expect(lines.err == [c.message.replacingOccurrences(of: "{file}", with: path)])
   #expect(lines.out.isEmpty)
+}
+
+/// Mutated copies of real files (bytes overwritten, deleted, inserted, truncated) either
+/// import or fail with a one-line GraftError; a crash or hang would end the test run.
+@Test func onnxMutatedFilesNeverCrash() throws {
+  let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+  let sources = ["attributes", "control_flow", "dtypes_typed", "functions", "sparse", "ir3"].map {
+    root + "/Tests/Fixtures/onnx/\($0).onnx"
+  }
+  var rng = noise(4000)[...]
+  func next(_ bound: Int) -> Int {
+    if rng.count < 3 { rng = noise(4000)[...] }
+    let v = Int(rng.removeFirst()) << 16 | Int(rng.removeFirst()) << 8 | Int(rng.removeFirst())
+    return v % max(bound, 1)
+  }
+  var imported = 0, rejected = 0
+  for round in 0..<600 {
+    let path = sources[round % sources.count]
+    var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    for _ in 0..<(1 + next(3)) where bytes.count > 4 {
+      switch next(4) {
+      case 0: bytes[next(bytes.count)] = UInt8(next(256))
+      case 1:
+        let at = next(bytes.count)
+        bytes.removeSubrange(at..<min(bytes.count, at + 1 + next(16)))
+      case 2: bytes.insert(contentsOf: (0..<(1 + next(8))).map { _ in UInt8(next(256)) }, at: next(bytes.count))
+      default: bytes = Array(bytes.prefix(1 + next(bytes.count - 1)))
+      }
+    }
+    do {
+      _ = try ONNXImporter.decode(bytes: bytes, path: path)
+      imported += 1
+    } catch let e as GraftError {
+      rejected += 1
+      #expect(!e.description.contains("\n"), "\(e.description)")
+      #expect(e.description.hasPrefix(path + ": "), "\(e.description)")
+    }
+  }
+  #expect(imported + rejected == 600)
+  #expect(rejected > 300)
 }

@@ -5,7 +5,7 @@ import GraftIR
 import Testing
 @testable import GraftPasses
 
-@Suite(.enabled(if: haveOnnxRuntime, "needs .venv/bin/python with onnxruntime"))
+@Suite(.enabled(if: haveOnnxRuntime, "needs .venv/bin/python (or $GRAFT_PYTHON) with onnxruntime"))
 struct PassNumericTests {
   // MARK: BatchNorm folding
 
@@ -103,8 +103,21 @@ struct PassNumericTests {
     ("Clip", [], ["zero", ""]),
   ]
 
-  @Test(arguments: activations, ["Conv", "Gemm", "MatMul", "Add", "Mul"])
-  func activationFusesIntoProducer(activation: (String, [Attribute], [String]), producer: String) throws {
+  /// Every activation on every producer; one onnxruntime call per producer.
+  @Test(arguments: ["Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Mul", "Sum"])
+  func activationFusesIntoProducer(producer: String) throws {
+    var cases: [(String, Graph, Graph)] = []
+    for activation in PassNumericTests.activations {
+      let before = try activationGraph(activation, producer)
+      let after = try runPasses([FuseActivation(), DeadCode()], before)
+      #expect(after.nodes.map(\.opType) == [producer == "Sum" ? "Add" : producer], "\(activation.0) \(activation.2)")
+      #expect(after.nodes.first?.int("graft.act") != nil)
+      cases.append(("\(producer) + \(activation.0) \(activation.2)", before, after))
+    }
+    try expectSameOutputs(cases)
+  }
+
+  private func activationGraph(_ activation: (String, [Attribute], [String]), _ producer: String) throws -> Graph {
     var b = GraphBuilder(seed: 11)
     let dims: [Int]
     switch producer {
@@ -114,6 +127,13 @@ struct PassNumericTests {
       b.random("b", [4])
       b.node("Conv", ["x", "w", "b"], ["p"], [attr("kernel_shape", [3, 3])], name: "conv", dims: [[1, 4, 4, 4]])
       dims = [1, 4, 4, 4]
+    case "ConvTranspose":
+      b.input("x", [1, 4, 3, 3])
+      b.random("w", [4, 2, 2, 2])
+      b.random("b", [4])
+      b.node("ConvTranspose", ["x", "w", "b"], ["p"], [attr("kernel_shape", [2, 2]), attr("strides", [2, 2]), attr("group", Int64(2))],
+             name: "deconv", dims: [[1, 4, 6, 6]])
+      dims = [1, 4, 6, 6]
     case "Gemm":
       b.input("x", [3, 5])
       b.random("w", [5, 4])
@@ -138,10 +158,7 @@ struct PassNumericTests {
     if !activation.2.isEmpty { inputs += activation.2 }
     b.node(activation.0, inputs, ["y"], activation.1, name: "act", dims: [dims])
     b.output("y")
-    let after = try runPasses([FuseActivation(), DeadCode()], b.graph)
-    #expect(after.nodes.map(\.opType) == [producer])
-    #expect(after.nodes[0].int("graft.act") != nil)
-    try expectSameOutputs(b.graph, after)
+    return b.graph
   }
 
   @Test(arguments: [false, true])
@@ -186,6 +203,38 @@ struct PassNumericTests {
     b.output("y")
     let after = try runPasses([FuseOther(), DeadCode()], b.graph)
     #expect(after.nodes.map(\.opType) == ["Conv"])
+    try expectSameOutputs(b.graph, after)
+  }
+
+  /// Paddle's ConvTranspose → Add(bias [1, C, 1, 1]) → BatchNormalization folds to one node.
+  @Test(arguments: [1, 2])
+  func convTransposeBiasAddThenBatchNorm(group: Int) throws {
+    var b = GraphBuilder(seed: 31)
+    b.input("x", [1, 4, 5, 5])
+    b.random("w", [4, 6 / group, 2, 2])
+    b.node("ConvTranspose", ["x", "w"], ["c"], [attr("kernel_shape", [2, 2]), attr("strides", [2, 2]), attr("group", Int64(group))],
+           name: "deconv", dims: [[1, 6, 10, 10]])
+    b.random("bias", [1, 6, 1, 1])
+    b.node("Add", ["c", "bias"], ["a"], name: "bias_add", dims: [[1, 6, 10, 10]])
+    addBatchNorm(&b, "a", "y", channels: 6, dims: [1, 6, 10, 10])
+    b.output("y")
+    let after = try runPasses([FoldBatchNorm(), FuseOther(), DeadCode()], b.graph)
+    #expect(after.nodes.map(\.opType) == ["ConvTranspose"])
+    try expectSameOutputs(b.graph, after)
+  }
+
+  /// Caffe2's BatchNormalization → Mul(scale) → Add(shift) after a Concat folds into the BN.
+  @Test func batchNormThenPerChannelMulAdd() throws {
+    var b = GraphBuilder(seed: 37)
+    b.input("x", [1, 4, 3, 3])
+    addBatchNorm(&b, "x", "n", channels: 4, dims: [1, 4, 3, 3])
+    b.random("k", [4, 1, 1])
+    b.node("Mul", ["n", "k"], ["m"], name: "scale", dims: [[1, 4, 3, 3]])
+    b.random("sh", [1, 4, 1, 1])
+    b.node("Add", ["m", "sh"], ["y"], name: "shift", dims: [[1, 4, 3, 3]])
+    b.output("y")
+    let after = try runPasses([FuseOther(), DeadCode()], b.graph)
+    #expect(after.nodes.map(\.opType) == ["BatchNormalization"])
     try expectSameOutputs(b.graph, after)
   }
 

@@ -26,7 +26,7 @@ uint32_t graft__crc32(uint32_t crc, const uint8_t *p, size_t n);
 /* Inflates the zlib (RFC 1950) stream in[0..in_bytes) into out[0..out_bytes). Succeeds only
    when the stream is well formed, consumes exactly in_bytes, produces exactly out_bytes and its
    Adler-32 matches; otherwise GRAFT_E_DECOMPRESS. Never reads or writes outside the two
-   buffers, never allocates; uses about 2 KB of stack. Cost: linear in in_bytes + out_bytes. */
+   buffers, never allocates; uses about 4 KB of stack. Cost: linear in in_bytes + out_bytes. */
 graft_status graft__inflate(const uint8_t *in, size_t in_bytes, uint8_t *out, size_t out_bytes);
 
 #define GRAFT__MODEL_MAGIC 0x4d4f444cu   /* "MODL" */

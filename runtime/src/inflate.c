@@ -1,20 +1,24 @@
 /* A small zlib (RFC 1950) / DEFLATE (RFC 1951) decoder for compressed WEIGHTS sections.
  * Contract: never allocates, never reads past `in + in_bytes` nor writes past
  * `out + out_bytes` (a stream that would is rejected, so a "zip bomb" costs at most out_bytes
- * of output), every loop is bounded by the input or output length. Huffman codes are decoded
- * canonically one bit at a time from per-length counts: slower than table decoders, small and
- * easy to check; this runs once per model open. */
+ * of output), every loop is bounded by the input or output length.
+ * Huffman decoding: a 9-bit lookup table answers codes of up to 9 bits in one step (most
+ * symbols); longer codes, and the last few bits of the input, fall back to the canonical
+ * bit-at-a-time decode from per-length counts. Stack: about 3 KB. */
 #include "graft_internal.h"
 
 #define MAX_BITS 15
 #define MAX_LIT_CODES 288 /* 286 used + 2 reserved in the fixed code */
 #define MAX_DIST_CODES 30
+#define FAST_BITS 9
+#define FAST_SIZE (1u << FAST_BITS)
 
 typedef struct inf_state {
   const uint8_t *in;
   size_t in_len, in_pos;
-  uint32_t bits;  /* pending input bits, LSB first */
-  uint32_t nbits; /* how many; < 8 between reads */
+  uint32_t bits;  /* pending input bits, LSB first (whole bytes read ahead are un-read when the
+                     stream must be byte-aligned) */
+  uint32_t nbits; /* how many; < 24 */
   uint8_t *out;
   size_t out_len, out_pos;
 } inf_state;
@@ -23,6 +27,9 @@ typedef struct inf_state {
 typedef struct huffman {
   uint16_t count[MAX_BITS + 1];
   uint16_t symbol[MAX_LIT_CODES];
+  /* fast[next FAST_BITS input bits] = symbol | length << 12 for codes of length <= FAST_BITS,
+     0 where the code is longer or absent. */
+  uint16_t fast[FAST_SIZE];
 } huffman;
 
 /* Takes `need` (0..16) bits; returns 0 on success, -1 when the input runs out. */
@@ -53,12 +60,35 @@ static int32_t huffman_build(huffman *h, const uint8_t *lengths, uint32_t n) {
   for (uint32_t len = 1; len <= MAX_BITS; ++len) offs[len + 1] = (uint16_t)(offs[len] + h->count[len]);
   for (uint32_t i = 0; i < n; ++i)
     if (lengths[i] != 0) h->symbol[offs[lengths[i]]++] = (uint16_t)i;
+  /* Fast table: walk the symbols in canonical order, assigning consecutive codes per length;
+     the stream sends codes most significant bit first, so the table index is the code with
+     its bits reversed, repeated for every value of the bits beyond the code. */
+  for (uint32_t i = 0; i < FAST_SIZE; ++i) h->fast[i] = 0;
+  uint32_t code = 0, index = 0;
+  for (uint32_t len = 1; len <= FAST_BITS; ++len) {
+    for (uint32_t k = 0; k < h->count[len]; ++k, ++code, ++index) {
+      uint32_t rev = 0;
+      for (uint32_t b = 0; b < len; ++b) rev |= ((code >> b) & 1u) << (len - 1 - b);
+      for (uint32_t j = rev; j < FAST_SIZE; j += 1u << len) h->fast[j] = (uint16_t)(h->symbol[index] | (len << 12));
+    }
+    code <<= 1;
+  }
   return left;
 }
 
 /* Decodes one symbol; -1 on exhausted input or a code not in `h`. Codes of one length are
    consecutive integers starting at `first`; the bits arrive most significant first. */
 static int32_t huffman_decode(inf_state *s, const huffman *h) {
+  while (s->nbits < FAST_BITS && s->in_pos < s->in_len) { /* read ahead whole bytes */
+    s->bits |= (uint32_t)s->in[s->in_pos++] << s->nbits;
+    s->nbits += 8;
+  }
+  uint32_t e = h->fast[s->bits & (FAST_SIZE - 1u)], len0 = e >> 12;
+  if (e != 0 && len0 <= s->nbits) {
+    s->bits >>= len0;
+    s->nbits -= len0;
+    return (int32_t)(e & 0xfffu);
+  }
   int32_t code = 0, first = 0, index = 0;
   for (uint32_t len = 1; len <= MAX_BITS; ++len) {
     uint32_t bit;
@@ -109,9 +139,15 @@ static int codes(inf_state *s, const huffman *lit, const huffman *dist) {
   }
 }
 
-static int stored_block(inf_state *s) {
-  s->bits = 0; /* drop the rest of the current byte */
+/* Drops the bits left of the current byte and un-reads whole bytes read ahead. */
+static void align_to_byte(inf_state *s) {
+  s->in_pos -= s->nbits / 8;
+  s->bits = 0;
   s->nbits = 0;
+}
+
+static int stored_block(inf_state *s) {
+  align_to_byte(s);
   if (s->in_len - s->in_pos < 4) return -1;
   const uint8_t *p = s->in + s->in_pos;
   uint32_t len = graft__le16(p), nlen = graft__le16(p + 2);
@@ -227,6 +263,7 @@ graft_status graft__inflate(const uint8_t *in, size_t in_bytes, uint8_t *out, si
     else r = -1;
     if (r) return GRAFT_E_DECOMPRESS;
   } while (!last);
+  align_to_byte(&s);
   if (s.in_pos != s.in_len || s.out_pos != s.out_len) return GRAFT_E_DECOMPRESS;
   const uint8_t *t = in + s.in_len;
   uint32_t want = ((uint32_t)t[0] << 24) | ((uint32_t)t[1] << 16) | ((uint32_t)t[2] << 8) | t[3];

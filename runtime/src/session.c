@@ -4,8 +4,11 @@
  * kernels do on data-dependent values. */
 #include "graft_internal.h"
 
+/* Bound to an open model whose plan still fits the arena (the model struct may have been
+   re-opened with another archive since graft_session_init). */
 static int is_ready(const graft_session *s) {
-  return s && s->ready_ == GRAFT__SESSION_MAGIC && s->model_ && s->model_->opened_ == GRAFT__MODEL_MAGIC;
+  return s && s->ready_ == GRAFT__SESSION_MAGIC && s->model_ && s->model_->opened_ == GRAFT__MODEL_MAGIC &&
+         s->model_->arena_bytes_ <= s->arena_given_;
 }
 
 graft_status graft_session_init(graft_session *s, const graft_model *m, void *arena, size_t arena_bytes) {
@@ -41,7 +44,9 @@ const void *graft_session_tensor_data(const graft_session *s, int32_t t) {
 void *graft_session_input_data(graft_session *s, int32_t i) {
   if (!is_ready(s)) return NULL;
   int32_t t = graft__model_io_tensor(s->model_, 0, i);
-  return t < 0 ? NULL : (void *)(uintptr_t)graft_session_tensor_data(s, t);
+  if (t < 0) return NULL;
+  const void *p = graft_session_tensor_data(s, t); /* an arena pointer: writable */
+  return (void *)(uintptr_t)p;
 }
 
 const void *graft_session_output_data(const graft_session *s, int32_t i) {
@@ -51,7 +56,11 @@ const void *graft_session_output_data(const graft_session *s, int32_t i) {
 }
 
 graft_status graft_session_run(graft_session *s) {
-  if (!is_ready(s)) return GRAFT_E_ARG;
+  if (!is_ready(s)) {
+    if (s && s->ready_ == GRAFT__SESSION_MAGIC && s->model_ && s->model_->opened_ == GRAFT__MODEL_MAGIC)
+      return GRAFT_E_ARENA_TOO_SMALL; /* the model was re-opened with a larger plan */
+    return GRAFT_E_ARG;
+  }
   const graft_model *m = s->model_;
   s->failed_node_ = -1;
   const uint8_t *p = m->nodes_;

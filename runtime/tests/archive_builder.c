@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef AB_NO_ZLIB
 #include <zlib.h>
+#endif
 
 typedef struct bytes {
   uint8_t *p;
@@ -49,6 +51,62 @@ uint32_t ab_get32(const uint8_t *a, size_t off) {
   return (uint32_t)a[off] | ((uint32_t)a[off + 1] << 8) | ((uint32_t)a[off + 2] << 16) | ((uint32_t)a[off + 3] << 24);
 }
 uint64_t ab_get64(const uint8_t *a, size_t off) { return ab_get32(a, off) | ((uint64_t)ab_get32(a, off + 4) << 32); }
+
+#ifndef AB_NO_ZLIB
+int ab_has_zlib(void) { return 1; }
+uint8_t *ab_zlib_compress(const void *src, size_t n, int level, size_t *out_bytes) {
+  uLongf cap = compressBound((uLong)n);
+  uint8_t *z = (uint8_t *)xrealloc(NULL, cap);
+  if (compress2(z, &cap, n ? (const Bytef *)src : (const Bytef *)"", (uLong)n, level) != Z_OK) abort();
+  *out_bytes = cap;
+  return z;
+}
+uint32_t ab_crc32(const void *p, size_t n) { return (uint32_t)crc32(0L, (const Bytef *)p, (uInt)n); }
+#else
+int ab_has_zlib(void) { return 0; }
+/* Stored blocks only: header 78 01, blocks of at most 65535 bytes, Adler-32. */
+uint8_t *ab_zlib_compress(const void *src, size_t n, int level, size_t *out_bytes) {
+  (void)level;
+  const uint8_t *s = (const uint8_t *)src;
+  size_t blocks = n / 65535 + 1, cap = 2 + blocks * 5 + n + 4, o = 0;
+  uint8_t *z = (uint8_t *)xrealloc(NULL, cap);
+  z[o++] = 0x78;
+  z[o++] = 0x01;
+  size_t pos = 0;
+  do {
+    size_t len = n - pos < 65535 ? n - pos : 65535;
+    z[o++] = (uint8_t)(pos + len == n ? 1 : 0);
+    z[o++] = (uint8_t)len;
+    z[o++] = (uint8_t)(len >> 8);
+    z[o++] = (uint8_t)~len;
+    z[o++] = (uint8_t)(~len >> 8);
+    if (len) memcpy(z + o, s + pos, len);
+    o += len;
+    pos += len;
+  } while (pos < n);
+  uint32_t a = 1, b = 0;
+  for (size_t i = 0; i < n; ++i) {
+    a = (a + s[i]) % 65521u;
+    b = (b + a) % 65521u;
+  }
+  uint32_t ad = (b << 16) | a;
+  z[o++] = (uint8_t)(ad >> 24);
+  z[o++] = (uint8_t)(ad >> 16);
+  z[o++] = (uint8_t)(ad >> 8);
+  z[o++] = (uint8_t)ad;
+  *out_bytes = o;
+  return z;
+}
+uint32_t ab_crc32(const void *p, size_t n) {
+  const uint8_t *s = (const uint8_t *)p;
+  uint32_t c = 0xffffffffu;
+  for (size_t i = 0; i < n; ++i) {
+    c ^= s[i];
+    for (int k = 0; k < 8; ++k) c = (c & 1u) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+  }
+  return c ^ 0xffffffffu;
+}
+#endif
 
 typedef struct ab_tensor {
   int32_t dtype, rank;
@@ -269,9 +327,8 @@ uint8_t *ab_finish(ab_archive *b, size_t *out_bytes) {
     flags[3] = b->raw_compressed ? 1u : 0u;
     raw[3] = b->raw_declared;
   } else if (b->compress_level >= 0) {
-    uLongf cap = compressBound((uLong)b->weights.n);
-    uint8_t *z = (uint8_t *)xrealloc(NULL, cap);
-    if (compress2(z, &cap, b->weights.p ? b->weights.p : (const Bytef *)"", (uLong)b->weights.n, b->compress_level) != Z_OK) abort();
+    size_t cap;
+    uint8_t *z = ab_zlib_compress(b->weights.p, b->weights.n, b->compress_level, &cap);
     put(&sec[3], z, cap);
     free(z);
     flags[3] = 1;
@@ -348,7 +405,7 @@ void ab_fix_crcs(uint8_t *a, size_t bytes) {
     size_t e = 64 + 40 * (size_t)i;
     uint64_t off = ab_get64(a, e + 8), len = ab_get64(a, e + 16);
     if (off > bytes || len > bytes - off) continue; /* a deliberately bad entry */
-    ab_put32(a, e + 32, (uint32_t)crc32(0L, a + off, (uInt)len));
+    ab_put32(a, e + 32, ab_crc32(a + off, (size_t)len));
   }
-  ab_put32(a, 60, (uint32_t)crc32(0L, a, 60));
+  ab_put32(a, 60, ab_crc32(a, 60));
 }

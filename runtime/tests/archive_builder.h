@@ -69,6 +69,13 @@ size_t ab_node_record(const uint8_t *a, int32_t i);
    header CRC (after an edit). */
 void ab_fix_crcs(uint8_t *a, size_t bytes);
 
+/* The reference codec of the tests: zlib's compress2/crc32. Built with -DAB_NO_ZLIB (cross
+   test runs without a target zlib), compression writes stored blocks only (any level) and the
+   CRC is a plain bitwise implementation. ab_zlib_compress returns a malloc'd stream. */
+uint8_t *ab_zlib_compress(const void *src, size_t n, int level, size_t *out_bytes);
+uint32_t ab_crc32(const void *p, size_t n);
+int ab_has_zlib(void);
+
 /* A 64-aligned malloc'd copy of n bytes (exactly n bytes usable, so ASan sees overruns). */
 uint8_t *ab_copy(const uint8_t *a, size_t n);
 

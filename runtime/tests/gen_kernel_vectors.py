@@ -459,7 +459,134 @@ def gen_reduce():
     add("argmax bad out dtype", "argmax_f32", [xa], [f32(1, 4, 5)], {"AXIS": 0}, check="E_SHAPE")
 
 
-GENERATORS = [gen_act, gen_binary, gen_movement, gen_norm_pool, gen_unary, gen_reduce]
+COORD = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "tf_half_pixel_for_nn", "half_pixel_symmetric",
+         "tf_crop_and_resize"]
+NEAREST = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
+
+
+def resize_case(name, x, scales=None, sizes=None, mode="nearest", coord="half_pixel", nearest="round_prefer_floor",
+                a=-0.75, exclude=0, extrap=0.0, check="OK"):
+    attrs = {"mode": mode, "coordinate_transformation_mode": coord, "nearest_mode": nearest, "cubic_coeff_a": a,
+             "exclude_outside": exclude, "extrapolation_value": extrap}
+    roi = np.array([0.0] * x.ndim + [1.0] * x.ndim, np.float32) if coord == "tf_crop_and_resize" else None
+    try:
+        if scales is not None:
+            sc = np.array(scales, np.float32)
+            y = ort_run("Resize", [x, roi, sc], attrs, opset=19, const_inputs=(1, 2))[0]
+        else:
+            sc = np.array(sizes, np.float32) / np.array(x.shape, np.float32)
+            y = ort_run("Resize", [x, roi, None, np.array(sizes, np.int64)], attrs, opset=19, const_inputs=(1, 3))[0]
+    except Exception as e:  # onnxruntime lacks some axis combinations: no reference, no case
+        print("skipped resize %s %s: %s" % (name, mode, str(e).splitlines()[0][:100]))
+        return
+    gattrs = {"MODE": ["nearest", "linear", "cubic"].index(mode), "COORD_MODE": COORD.index(coord),
+              "NEAREST_MODE": NEAREST.index(nearest), "CUBIC_COEFF_A": float(a), "EXCLUDE_OUTSIDE": exclude,
+              "EXTRAPOLATION_VALUE": float(extrap), "SCALES": [float(v) for v in sc]}
+    add("resize %s %s" % (name, mode), "resize_f32", [x], [y], gattrs, rtol=1e-5, atol=2e-6, check=check)
+
+
+def gen_resize():
+    x = f32(1, 2, 5, 7)
+    for coord in COORD:
+        for scales in [[1, 1, 2, 2], [1, 1, 0.6, 0.75], [1, 1, 1.7, 2.3]]:
+            for nearest in NEAREST:
+                if coord == "half_pixel_symmetric" and nearest in ("floor", "ceil") and scales[2] == 0.6:
+                    # source coordinates land exactly on integers (2.0, 3.0); onnxruntime and ONNX's
+                    # reference evaluator round them differently, so there is no reference to trust
+                    continue
+                resize_case("%s %s %s" % (coord, scales, nearest), x, scales=scales, mode="nearest", coord=coord, nearest=nearest,
+                            extrap=-1.0)
+            for mode in ["linear", "cubic"]:
+                resize_case("%s %s" % (coord, scales), x, scales=scales, mode=mode, coord=coord, extrap=-1.0)
+    resize_case("sizes 1x2x9x4", x, sizes=[1, 2, 9, 4], mode="linear")
+    resize_case("sizes 1x2x3x11 pytorch", x, sizes=[1, 2, 3, 11], mode="linear", coord="pytorch_half_pixel")
+    resize_case("sizes to 1 pytorch", x, sizes=[1, 2, 1, 3], mode="linear", coord="pytorch_half_pixel")
+    resize_case("cubic a -0.5 exclude", x, scales=[1, 1, 2, 1.5], mode="cubic", a=-0.5, exclude=1)
+    resize_case("cubic exclude down", x, scales=[1, 1, 0.5, 0.8], mode="cubic", exclude=1)
+    x3 = f32(2, 3, 4)
+    resize_case("3d last two axes", x3, scales=[1, 2, 1.5], mode="linear")
+    resize_case("3d all axes nearest", x3, scales=[2, 0.5, 2], mode="nearest")
+    resize_case("3d all axes linear", x3, scales=[1.5, 2, 0.75], mode="linear", coord="align_corners")
+    x5 = f32(1, 2, 3, 4, 5)
+    resize_case("5d trilinear", x5, scales=[1, 1, 2, 2, 2], mode="linear")
+    resize_case("5d tricubic", x5, scales=[1, 1, 1.5, 2, 0.6], mode="cubic")
+    x1 = f32(9)
+    resize_case("1d linear", x1, scales=[2.5], mode="linear", coord="align_corners")
+    add("resize antialias", "resize_f32", [x], [f32(1, 2, 2, 3)], {"MODE": 1, "ANTIALIAS": 1}, check="E_UNSUPPORTED")
+    add("resize bad mode", "resize_f32", [x], [f32(1, 2, 2, 3)], {"MODE": 7}, check="E_SHAPE")
+    add("resize rank mismatch", "resize_f32", [x], [f32(2, 2, 3)], {"MODE": 1}, check="E_SHAPE")
+
+
+ONNX_ACTS = {"Sigmoid": "SIGMOID", "Tanh": "TANH", "Relu": "RELU", "LeakyRelu": "LEAKY_RELU", "HardSigmoid": "HARD_SIGMOID",
+             "Affine": "AFFINE", "Elu": "ELU", "Softsign": "SOFTSIGN", "Softplus": "SOFTPLUS"}
+
+
+def rnn_case(name, op, S, B, I, H, direction="forward", bias=True, seq=None, h0=False, c0=False, peep=False, acts=None,
+             alphas=None, betas=None, clip=None, input_forget=0, lbr=0, outs=(1, 1, 1)):
+    D = 2 if direction == "bidirectional" else 1
+    G = 4 if op == "LSTM" else 3
+    x, w, r = f32(S, B, I, lo=-1, hi=1), f32(D, G * H, I, lo=-0.6, hi=0.6), f32(D, G * H, H, lo=-0.6, hi=0.6)
+    ins = [x, w, r, f32(D, 2 * G * H, lo=-0.5, hi=0.5) if bias else None,
+           np.array(seq, np.int32) if seq is not None else None, f32(D, B, H, lo=-1, hi=1) if h0 else None]
+    if op == "LSTM":
+        ins += [f32(D, B, H, lo=-1, hi=1) if c0 else None, f32(D, 3 * H, lo=-0.5, hi=0.5) if peep else None]
+    while ins[-1] is None:
+        ins.pop()
+    attrs = {"hidden_size": H, "direction": direction}
+    g = {"HIDDEN_SIZE": H, "DIRECTION": ["forward", "reverse", "bidirectional"].index(direction)}
+    if acts:
+        attrs["activations"] = acts
+        g["ACTIVATIONS"] = [ACT[ONNX_ACTS[a]] for a in acts]
+    if alphas:
+        attrs["activation_alpha"] = [a for a in alphas if a is not None]
+        g["ALPHA"] = [float(a) if a is not None else 0.0 for a in alphas]
+    if betas:
+        attrs["activation_beta"] = [b for b in betas if b is not None]
+        g["BETA"] = [float(b) if b is not None else 0.0 for b in betas]
+    if clip is not None:
+        attrs["clip"] = clip
+        g["CLIP"] = clip
+    if op == "LSTM" and input_forget:
+        attrs["input_forget"] = 1
+        g["INPUT_FORGET"] = 1
+    if op == "GRU":
+        attrs["linear_before_reset"] = lbr
+        g["LINEAR_BEFORE_RESET"] = lbr
+    n_out = 3 if op == "LSTM" else 2
+    ys = ort_run(op, ins, attrs, n_out=n_out, opset=22)
+    outs = [y if keep else None for y, keep in zip(ys, outs)]
+    add("%s %s" % (op.lower(), name), op.lower() + "_f32", ins, outs, g, rtol=2e-5, atol=2e-6)
+
+
+def gen_rnn():
+    for op in ["LSTM", "GRU"]:
+        rnn_case("forward", op, 5, 3, 4, 6)
+        rnn_case("reverse h0", op, 5, 3, 4, 6, direction="reverse", h0=True, c0=True)
+        rnn_case("bidirectional", op, 4, 2, 3, 5, direction="bidirectional", h0=True, c0=True, peep=True)
+        rnn_case("no bias", op, 3, 2, 3, 4, bias=False)
+        rnn_case("seq lens", op, 6, 3, 4, 5, direction="bidirectional", seq=[6, 2, 4], h0=True)
+        rnn_case("clip", op, 5, 2, 3, 4, clip=0.7)
+        rnn_case("only Y_h", op, 4, 2, 3, 4, outs=(0, 1, 0))
+        rnn_case("only Y", op, 4, 2, 3, 4, outs=(1, 0, 0))
+    rnn_case("peepholes", "LSTM", 5, 3, 4, 6, peep=True, c0=True)
+    rnn_case("input_forget", "LSTM", 5, 3, 4, 6, input_forget=1, peep=True)
+    rnn_case("activations", "LSTM", 4, 2, 3, 5, acts=["HardSigmoid", "LeakyRelu", "Softsign"], alphas=[0.3, 0.05, None],
+             betas=[0.4, None, None])
+    rnn_case("activations bidi", "LSTM", 4, 2, 3, 5, direction="bidirectional",
+             acts=["Sigmoid", "Tanh", "Tanh", "HardSigmoid", "Relu", "Elu"], alphas=[None, None, None, 0.25, None, 0.8],
+             betas=[None, None, None, 0.45, None, None])
+    rnn_case("linear_before_reset", "GRU", 5, 3, 4, 6, lbr=1, h0=True)
+    rnn_case("linear_before_reset bidi", "GRU", 4, 2, 3, 5, lbr=1, direction="bidirectional", seq=[4, 1])
+    rnn_case("activations", "GRU", 4, 2, 3, 5, acts=["HardSigmoid", "Softsign"], alphas=[0.3, None], betas=[0.4, None])
+    x = f32(2, 1, 3)
+    add("lstm bad W", "lstm_f32", [x, f32(1, 12, 4), f32(1, 12, 3)], [None, f32(1, 1, 3)], {"HIDDEN_SIZE": 3}, check="E_SHAPE")
+    add("lstm layout 1", "lstm_f32", [x, f32(1, 12, 3), f32(1, 12, 3)], [None, f32(1, 1, 3)], {"HIDDEN_SIZE": 3, "LAYOUT": 1},
+        check="E_UNSUPPORTED")
+    add("gru bad seq_lens", "gru_f32", [x, f32(1, 9, 3), f32(1, 9, 3), None, np.array([3], np.int32)], [None, f32(1, 1, 3)],
+        {"HIDDEN_SIZE": 3}, evals="E_NUMERIC")
+
+
+GENERATORS = [gen_act, gen_binary, gen_movement, gen_norm_pool, gen_unary, gen_reduce, gen_resize, gen_rnn]
 
 
 def main():

@@ -3,10 +3,11 @@
 # A program reports "N passed, N failed" as its last line; a program that prints no such line
 # counts as one passed check when it exits 0 and one failed check otherwise. A program that
 # exits non-zero always adds at least one failure. Prints the total as the last line.
+# GRAFT_TEST_RUN, when set, prefixes each program (e.g. "qemu-arm -L /usr/arm-linux-gnueabihf").
 passed=0
 failed=0
 for prog in "$@"; do
-  out=$("$prog" 2>&1)
+  out=$($GRAFT_TEST_RUN "$prog" 2>&1)
   rc=$?
   printf '%s\n' "$out" | grep -v '^[0-9]* passed, [0-9]* failed$'
   line=$(printf '%s\n' "$out" | grep '^[0-9]* passed, [0-9]* failed$' | tail -n 1)

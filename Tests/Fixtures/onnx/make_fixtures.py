@@ -85,6 +85,9 @@ def external():
         [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     os.makedirs(os.path.join(HERE, "external"), exist_ok=True)
+    weights = os.path.join(HERE, "external", "model.weights")
+    if os.path.exists(weights):
+        os.remove(weights)  # onnx appends to an existing external data file
     onnx.checker.check_model(m)
     onnx.save_model(m, os.path.join(HERE, "external", "model.onnx"), save_as_external_data=True,
                     all_tensors_to_one_file=True, location="model.weights", size_threshold=0)
@@ -107,16 +110,25 @@ def functions():
          helper.make_node("ScaledRelu", ["s"], ["Y"], domain="graft.test", alpha=2.0),
          helper.make_node("Add", ["Y", "B"], ["Z"])],
         [helper.make_opsetid("", 17), helper.make_opsetid("graft.test", 1)])
+    # Overload "shift" of ScaledRelu: Relu(X) + 1 (same domain and name, told apart by overload).
+    one = helper.make_node("Constant", [], ["one"], value_float=1.0)
+    shifted = helper.make_function(
+        "graft.test", "ScaledRelu", ["X"], ["Y"],
+        [helper.make_node("Relu", ["X"], ["r"]), one, helper.make_node("Add", ["r", "one"], ["Y"])],
+        [helper.make_opsetid("", 17)], overload="shift")
+    call_shift = helper.make_node("ScaledRelu", ["y0"], ["y"], name="shift", domain="graft.test")
+    call_shift.overload = "shift"
     g = helper.make_graph(
         [helper.make_node("ScaledRelu", ["x"], ["h"], name="sr", domain="graft.test"),
          helper.make_node("ScaledRelu", ["h"], ["h2"], name="sr2", domain="graft.test", alpha=3.0),
-         helper.make_node("AddTwice", ["h2", "bias"], ["y", ""], name="at", domain="graft.test")],
+         helper.make_node("AddTwice", ["h2", "bias"], ["y0", ""], name="at", domain="graft.test"),
+         call_shift],
         "functions",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
         [numpy_helper.from_array(rng.standard_normal(3).astype(np.float32), "bias")])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("graft.test", 1)],
-                          ir_version=10, functions=[scaled, addb])
+                          ir_version=10, functions=[scaled, addb, shifted])
     save(m, "functions.onnx", [rng.standard_normal((2, 3)).astype(np.float32)])
 
 
