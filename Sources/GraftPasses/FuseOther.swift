@@ -151,7 +151,7 @@ public struct FuseOther: Pass {
 
   private func mergeTransposes(_ p: Int, _ i: Int, _ graph: inout Graph) -> Bool {
     let a = graph.nodes[p], b = graph.nodes[i]
-    guard let p1 = a.ints("perm"), let p2 = b.ints("perm"), p1.count == p2.count,
+    guard a.inputs.count == 1, let p1 = a.ints("perm"), let p2 = b.ints("perm"), p1.count == p2.count,
           Set(p1) == Set(0..<Int64(p1.count)), Set(p2) == Set(0..<Int64(p2.count)) else { return false }
     let composed = p2.map { p1[Int($0)] }
     var merged = a

@@ -59,7 +59,8 @@ public struct Pipeline: Sendable {
     }
     var log: [String] = []
     var dumped = false
-    for round in 1...maxRounds {
+    let rounds = max(1, maxRounds)
+    for round in 1...rounds {
       var roundChanged = false
       for pass in passes {
         let nodesBefore = graph.nodes.count
@@ -106,10 +107,10 @@ public struct Pipeline: Sendable {
         }
       }
       if !roundChanged { return log }
-      if round == maxRounds { break }
+      if round == rounds { break }
     }
     throw GraftError(.invalid, at: Location(file: context.file),
-                     "pass pipeline did not converge after \(maxRounds) rounds (some pass keeps changing the graph)")
+                     "pass pipeline did not converge after \(rounds) rounds (some pass keeps changing the graph)")
   }
 }
 
