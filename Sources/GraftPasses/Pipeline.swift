@@ -182,22 +182,21 @@ extension Graph {
   }
 }
 
-/// Picks names not yet used in a graph: `base`, else `base_1`, `base_2`, ...
+/// Picks names not yet used in a graph: `base`, else `base_1`, `base_2`, ... The graph's names
+/// are collected on the first call only (most rewrites never need a fresh name).
 struct NameAllocator {
-  private var taken: Set<String>
+  private var taken: Set<String>?
 
-  init(_ graph: Graph) {
-    taken = graph.definedNames
-  }
-
-  mutating func fresh(_ base: String) -> String {
+  mutating func fresh(_ base: String, in graph: Graph) -> String {
+    var used = taken ?? graph.definedNames
     var name = base
     var k = 0
-    while taken.contains(name) {
+    while used.contains(name) {
       k += 1
       name = "\(base)_\(k)"
     }
-    taken.insert(name)
+    used.insert(name)
+    taken = used
     return name
   }
 }
