@@ -8,7 +8,8 @@ import GraftIR
 /// disappears; the producer gets the attributes `graft.act` (int, GRAFT_ACT_* code),
 /// `graft.act_alpha` and `graft.act_beta` (floats, only for activations with parameters) and
 /// writes the activation's output name. A two-input `Sum` producer becomes that `Add` (same
-/// semantics, and Add is the kernel that takes the activation). Two decomposed patterns fuse the same way:
+/// semantics, and Add is the kernel that takes the activation). Decomposed forms fuse the same
+/// way:
 /// - SiLU `Mul(x, Sigmoid(x))` (either operand order) → GRAFT_ACT_SILU on x's producer;
 /// - HardSwish `Mul(x, HardSigmoid(x; alpha = 1/6, beta = 0.5))` → GRAFT_ACT_HARD_SWISH on x's
 ///   producer, or, when that producer cannot take it and the opset is ≥ 14, one `HardSwish`

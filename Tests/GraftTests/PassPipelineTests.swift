@@ -51,6 +51,11 @@ private func smallGraph() -> Graph {
     ])
   }
 
+  @Test func passesAreFoundByName() {
+    for name in Pipeline.portable().passNames { #expect(Pipeline.pass(named: name)?.name == name) }
+    #expect(Pipeline.pass(named: "fold-bn") == nil)
+  }
+
   @Test func portablePipelineOnASmallGraphLogsAndDumps() throws {
     var g = smallGraph()
     var ctx = PassContext(file: "small.onnx", checkInvariants: true)
