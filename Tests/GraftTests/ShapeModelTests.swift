@@ -3,6 +3,7 @@ import Testing
 import GraftIR
 import GraftONNX
 import GraftPasses
+import GraftBackend
 import GraftTestSupport
 
 /// Loads `dir/name.onnx`, binds its runtime inputs to the shapes of the stored
@@ -52,6 +53,13 @@ private func modelNames(_ dir: String) -> [String] {
     #expect(unsupportedOps(graph, ctx) == [])
     // Every If folds at the reference binding.
     #expect(!graph.nodes.contains { $0.opType == "If" })
+    // The passes are at their fixpoint: running them again changes nothing (the pipeline
+    // reruns a pass while it reports a change).
+    var again = graph
+    var ctx2 = ctx
+    #expect(try Canonicalize().run(&again, &ctx2) == false)
+    #expect(try ShapeInference().run(&again, &ctx2) == false)
+    #expect(try FoldIf().run(&again, &ctx2) == false)
   }
 
   @Test(arguments: modelNames(sharedModelsDirectory + "/onnx_node_tests"))
@@ -60,6 +68,40 @@ private func modelNames(_ dir: String) -> [String] {
     let (_, graph, ctx) = try preparedModel(dir, name)
     let expected = try referenceOutputShapes(dir, name, count: graph.outputs.count)
     #expect(graph.outputs.map { $0.type?.shape?.concrete } == expected.map { Optional($0) }, "\(name)")
+    try requireConcreteShapes(graph, ctx)
+  }
+}
+
+/// The shapes passes in front of the portable pipeline (the order Pipeline.swift documents:
+/// Canonicalize → ShapeInference → FoldIf → the rest → ShapeInference), on the trained models:
+/// the pipeline converges, every If folds, output shapes stay those of the references and no
+/// unsupported op is left. Constant folding runs through the C runtime.
+@Suite struct ShapePipelineTests {
+  @Test(arguments: ["ddddocr_det", "ppocr_mobile_v2_cls", "ppocrv4_det", "silero_vad_v6"])
+  func shapesPassesRunInsideThePortablePipeline(name: String) throws {
+    let dir = sharedModelsDirectory
+    let model = try ONNXImporter.load(path: "\(dir)/\(name).onnx")
+    var shapes: [String: [Int]] = [:]
+    var bindings: [String: Tensor] = [:]
+    for (k, input) in model.graph.runtimeInputs.enumerated() {
+      let h = try readNpyHeader(path: "\(dir)/\(name).input_\(k).npy")
+      if h.shape.isEmpty, h.dtype?.isInteger == true {
+        bindings[input.name] = try readNpyTensor(path: "\(dir)/\(name).input_\(k).npy")
+      } else {
+        shapes[input.name] = h.shape
+      }
+    }
+    let opset = model.opset("") ?? 17
+    let portable = Pipeline.portable(evaluator: Driver.evaluator(opset: opset, file: name))
+    let pipeline = Pipeline(passes: [Canonicalize(), ShapeInference(), FoldIf()] + portable.passes + [ShapeInference()])
+    var graph = model.graph
+    var ctx = PassContext(file: "\(name).onnx", opsets: model.opsetImports, inputShapes: shapes, bindings: bindings,
+                          checkInvariants: true)
+    _ = try pipeline.run(&graph, &ctx)
+    let expected = try referenceOutputShapes(dir, name, count: graph.outputs.count)
+    #expect(graph.outputs.map { $0.type?.shape?.concrete } == expected.map { Optional($0) })
+    #expect(!graph.nodes.contains { $0.opType == "If" })
+    #expect(unsupportedOps(graph, ctx) == [])
     try requireConcreteShapes(graph, ctx)
   }
 }
