@@ -169,6 +169,20 @@ import GraftRuntime
     }
   }
 
+  /// A graph output that is a constant is copied into the arena and keeps its name.
+  @Test func constantOutputKeepsItsName() throws {
+    var g = Graph(name: "const")
+    g.inputs = [S.input("x", .float32, [3])]
+    g.outputs = [S.output("y"), S.output("c")]
+    g.initializers = [("c", .float32([2], [4, 5]))]
+    g.nodes = [Node(opType: "Neg", inputs: ["x"], outputs: ["y"])]
+    let x = Tensor.float32([3], [1, -2, 3])
+    let mine = try S.runGraft(g, ["x": x])
+    let ref = try S.runReference(g, ["x": x])
+    #expect(mine.map(\.name) == ["y", "c"])
+    for (m, r) in zip(mine, ref) { #expect(Self.close(m.tensor, r.tensor)) }
+  }
+
   @Test func runnerRejectsWrongInputs() throws {
     let compiled = try Driver.compile(Model(graph: Self.smallNet())).compiled
     let runner = try ArchiveRunner(bytes: try ArchiveWriter.encode(compiled), file: "m.graft")
