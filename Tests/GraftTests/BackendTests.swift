@@ -122,6 +122,13 @@ import GraftRuntime
     #expect(byName["r"]?.offset == byName["f"]?.offset)
     #expect(MemoryPlanner.violations(compiled.planBuffers, offsets: compiled.planOffsets,
                                      arenaBytes: compiled.arenaBytes).isEmpty)
+    #expect(S.tensorOverlaps(compiled).isEmpty)
+    // The checker itself finds a broken plan: the conv output moved onto the live input.
+    var broken = compiled
+    if let c = broken.tensors.firstIndex(where: { $0.name == "c" }), let x = broken.tensors.firstIndex(where: { $0.name == "x" }) {
+      broken.tensors[c].offset = broken.tensors[x].offset
+    }
+    #expect(!S.tensorOverlaps(broken).isEmpty)
   }
 
   /// Every unsupported node is reported, one line each, and the error is `.unsupported`.
