@@ -123,11 +123,10 @@ import GraftRuntime
     #expect(MemoryPlanner.violations(compiled.planBuffers, offsets: compiled.planOffsets,
                                      arenaBytes: compiled.arenaBytes).isEmpty)
     #expect(S.tensorOverlaps(compiled).isEmpty)
-    // The checker itself finds a broken plan: the conv output moved onto the live input.
+    // The checker itself finds a broken plan: the first node's output moved onto its input.
     var broken = compiled
-    if let c = broken.tensors.firstIndex(where: { $0.name == "c" }), let x = broken.tensors.firstIndex(where: { $0.name == "x" }) {
-      broken.tensors[c].offset = broken.tensors[x].offset
-    }
+    let first = broken.nodes[0]
+    broken.tensors[Int(first.outputs[0])].offset = broken.tensors[Int(first.inputs[0])].offset
     #expect(!S.tensorOverlaps(broken).isEmpty)
   }
 
