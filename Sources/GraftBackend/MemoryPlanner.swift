@@ -67,7 +67,7 @@ public enum MemoryPlanner {
     search: for bestFit in [false, true] {
       for order in orders {
         let r = place(buffers, order: order, bestFit: bestFit)
-        if best == nil || r.arena < best!.arena { best = r }
+        if r.arena < (best?.arena ?? Int.max) { best = r }
         if r.arena == lb { break search }
       }
     }
@@ -83,7 +83,7 @@ public enum MemoryPlanner {
         }
         let order = idx.sorted { keys[$0] != keys[$1] ? keys[$0] > keys[$1] : $0 < $1 }
         let r = place(buffers, order: order, bestFit: state & 1 == 0)
-        if r.arena < best!.arena { best = r }
+        if r.arena < (best?.arena ?? Int.max) { best = r }
         if r.arena == lb { break }
       }
     }
@@ -112,7 +112,7 @@ public enum MemoryPlanner {
         if candidate + size <= o {
           let gap = o - candidate
           if !bestFit { chosen = (candidate, gap); break }
-          if chosen == nil || gap < chosen!.gap { chosen = (candidate, gap) }
+          if gap < (chosen?.gap ?? Int.max) { chosen = (candidate, gap) }
         }
         candidate = max(candidate, o + s)
       }
