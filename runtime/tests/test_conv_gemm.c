@@ -381,6 +381,20 @@ static void test_conv(void) {
   run_conv("3x3-many-m", conv2d(1, 5, 250, 1, 7, 6, 3, 1, 1, 1), 0);              /* M > MC */
   run_conv("7x7s2", conv2d(1, 3, 16, 1, 23, 21, 7, 2, 1, 3), 0);
   run_conv("dilated", conv2d(1, 6, 9, 1, 15, 13, 3, 1, 2, 2), 0);
+  /* Stride-phase window path and its limits. */
+  run_conv("3x3s2-even", conv2d(1, 8, 12, 1, 16, 16, 3, 2, 1, 1), 0);
+  run_conv("3x3s2-odd", conv2d(2, 5, 9, 1, 15, 17, 3, 2, 1, 1), 0);
+  run_conv("3x3s2-dil2", conv2d(1, 4, 6, 1, 19, 18, 3, 2, 2, 2), 0);
+  run_conv("patchify-4x4s4", conv2d(1, 3, 10, 1, 16, 20, 4, 4, 1, 0), 0);
+  run_conv("5x5s3-grouped", conv2d(1, 6, 9, 3, 20, 22, 5, 3, 1, 2), 0);
+  {
+    conv_case c = conv2d(1, 3, 5, 1, 30, 31, 3, 1, 1, 1);
+    c.s[0] = 2; c.s[1] = 3; /* anisotropic strides */
+    run_conv("s2x3", c, 0);
+    c = conv2d(1, 2, 3, 1, 40, 40, 2, 9, 1, 0);
+    c.s[1] = 8; /* 72 phases: general path */
+    run_conv("s9x8", c, 0);
+  }
   run_conv("depthwise", conv2d(2, 16, 16, 16, 13, 17, 3, 1, 1, 1), 0);
   run_conv("depthwise-s2", conv2d(1, 8, 8, 8, 15, 15, 3, 2, 1, 1), 0);
   run_conv("depthwise-s3-k5", conv2d(1, 4, 4, 4, 19, 18, 5, 3, 1, 2), 0);

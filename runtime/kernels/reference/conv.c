@@ -81,7 +81,7 @@ static graft_status conv_parse(const graft_call *c, int transpose, conv_geom *g)
   g->batch = x->dims[0];
   g->cin = x->dims[1];
   g->group = graft_attr_int(c, GRAFT_ATTR_GROUP, 1);
-  if (g->group < 1 || g->cin % g->group != 0) return GRAFT_E_SHAPE;
+  if (g->group < 1 || g->group > dim_limit || g->cin % g->group != 0) return GRAFT_E_SHAPE;
   if (transpose) {
     if (w->dims[0] != g->cin) return GRAFT_E_SHAPE;
     g->cout = w->dims[1] * g->group;
@@ -147,25 +147,36 @@ static graft_status conv_parse(const graft_call *c, int transpose, conv_geom *g)
 
 typedef enum { PATH_GENERAL, PATH_POINTWISE, PATH_DEPTHWISE, PATH_WINDOW } conv_path;
 
-/* The shifted-window path (unit-stride 1-D/2-D convs): the group's input is copied once into a
-   zero-padded image (skipped when there are no pads), every im2col row is then one contiguous
-   slice of it (see graft_sgemm_window), the GEMM runs over the padded-width output grid, and
-   the valid columns are copied out (skipped when the grid has no extra columns). */
+/* The shifted-window path (1-D/2-D convs): the group's input is copied once into zero-padded
+   stride-phase planes (skipped for unit strides without pads), every im2col row is then one
+   contiguous slice of them (see graft_sgemm_window), the GEMM runs over the plane-width output
+   grid, and the valid columns are copied out (skipped when the grid has no extra columns). */
+#define WINDOW_MAX_PHASES 64
+
 typedef struct window_plan {
-  int64_t ihp, iwp, ncols;  /* padded input height/width; GEMM columns */
-  int need_pad, need_compact;
-  size_t pad_bytes, out_bytes;
+  int64_t ph2, pw2, ncols;  /* phase plane height/width; GEMM columns */
+  int compact;              /* GEMM over the output grid itself (see graft_sgemm_window.out_w) */
+  int need_copy, need_compact;
+  size_t copy_bytes, out_bytes;
 } window_plan;
 
 static window_plan window_plan_of(const conv_geom *g) {
   window_plan p;
   const int64_t cg = g->cin / g->group, mg = g->cout / g->group;
-  p.ihp = g->in[1] + g->pad_begin[1] + g->pad_end[1];
-  p.iwp = g->in[2] + g->pad_begin[2] + g->pad_end[2];
-  p.ncols = (g->out[1] - 1) * p.iwp + g->out[2];
-  p.need_pad = g->pad_begin[1] || g->pad_begin[2] || g->pad_end[1] || g->pad_end[2];
-  p.need_compact = g->out[1] > 1 && g->out[2] != p.iwp;
-  p.pad_bytes = p.need_pad ? graft_align_up((size_t)(cg * p.ihp * p.iwp) * sizeof(float)) : 0;
+  const int64_t sh = g->stride[1], sw = g->stride[2];
+  const int64_t ihp = g->in[1] + g->pad_begin[1] + g->pad_end[1];
+  const int64_t iwp = g->in[2] + g->pad_begin[2] + g->pad_end[2];
+  p.ph2 = (ihp + sh - 1) / sh;
+  p.pw2 = (iwp + sw - 1) / sw;
+  /* Plane-width grid (contiguous packing, extra columns computed then dropped) when the extra
+     columns are at most 1/8 of the grid; otherwise compact columns (row-run packing). */
+  p.compact = g->out[1] > 1 && 8 * (p.pw2 - g->out[2]) > p.pw2;
+  p.ncols = p.compact ? g->out[1] * g->out[2] : (g->out[1] - 1) * p.pw2 + g->out[2];
+  p.need_copy = sh != 1 || sw != 1 || g->pad_begin[1] || g->pad_begin[2] || g->pad_end[1] ||
+                g->pad_end[2];
+  p.need_compact = !p.compact && g->out[1] > 1 && g->out[2] != p.pw2;
+  p.copy_bytes =
+      p.need_copy ? graft_align_up((size_t)(cg * sh * sw * p.ph2 * p.pw2) * sizeof(float)) : 0;
   p.out_bytes = p.need_compact ? graft_align_up((size_t)(mg * p.ncols) * sizeof(float)) : 0;
   return p;
 }
@@ -178,10 +189,10 @@ static conv_path conv_path_of(const conv_geom *g) {
     if (g->kernel[i] != 1 || g->stride[i] != 1 || g->pad_begin[i] != 0 || g->pad_end[i] != 0)
       pointwise = 0;
   if (pointwise) return PATH_POINTWISE;
-  /* Window: unit strides, at most 2 spatial dims, and at most 1/4 of the grid wasted. */
-  if (g->nsp <= 2 && g->stride[1] == 1 && g->stride[2] == 1) {
-    const int64_t iwp = g->in[2] + g->pad_begin[2] + g->pad_end[2];
-    if (4 * (iwp - g->out[2]) <= iwp || g->out[1] == 1) return PATH_WINDOW;
+  /* Window: at most 2 spatial dims, few stride phases. */
+  const int one_tap = g->kernel[1] == 1 && g->kernel[2] == 1; /* strided 1x1: one phase used */
+  if (g->nsp <= 2 && !one_tap && g->stride[1] * g->stride[2] <= WINDOW_MAX_PHASES) {
+    return PATH_WINDOW;
   }
   return PATH_GENERAL;
 }
@@ -201,7 +212,7 @@ size_t graft_conv_f32_scratch(const graft_call *c) {
   const int64_t mg = g.cout / g.group, kg = (g.cin / g.group) * g.kvol;
   if (path == PATH_WINDOW) {
     const window_plan p = window_plan_of(&g);
-    return p.pad_bytes + p.out_bytes + graft_sgemm_scratch(mg, p.ncols, kg);
+    return p.copy_bytes + p.out_bytes + graft_sgemm_scratch(mg, p.ncols, kg);
   }
   return graft_sgemm_scratch(mg, g.out_size, kg);
 }
@@ -410,40 +421,68 @@ static void conv_depthwise(const conv_geom *g, const float *x, const float *w, c
     }
 }
 
+/* Fills the used stride-phase planes of one group (see window_plan). */
+static void window_fill_planes(const conv_geom *g, const window_plan *p, const float *xg,
+                               float *planes) {
+  const int64_t cg = g->cin / g->group, sh = g->stride[1], sw = g->stride[2];
+  const int64_t IH = g->in[1], IW = g->in[2], pt = g->pad_begin[1], pl = g->pad_begin[2];
+  unsigned char used_h[WINDOW_MAX_PHASES] = {0}, used_w[WINDOW_MAX_PHASES] = {0};
+  for (int64_t kh = 0; kh < g->kernel[1]; ++kh) used_h[(kh * g->dilation[1]) % sh] = 1;
+  for (int64_t kw = 0; kw < g->kernel[2]; ++kw) used_w[(kw * g->dilation[2]) % sw] = 1;
+  for (int64_t ch = 0; ch < cg; ++ch)
+    for (int64_t ph = 0; ph < sh; ++ph)
+      for (int64_t pw = 0; pw < sw; ++pw) {
+        if (!used_h[ph] || !used_w[pw]) continue;
+        float *plane = planes + ((ch * sh + ph) * sw + pw) * p->ph2 * p->pw2;
+        /* valid q: 0 <= q*sw + pw - pl < IW */
+        const int64_t qlo = first_at_least(0, pw - pl, sw, p->pw2);
+        const int64_t qhi = first_at_least(IW, pw - pl, sw, p->pw2);
+        for (int64_t r = 0; r < p->ph2; ++r) {
+          float *row = plane + r * p->pw2;
+          const int64_t ih = r * sh + ph - pt;
+          if (ih < 0 || ih >= IH || qhi <= qlo) {
+            memset(row, 0, (size_t)p->pw2 * sizeof(float));
+            continue;
+          }
+          const float *src = xg + (ch * IH + ih) * IW;
+          memset(row, 0, (size_t)qlo * sizeof(float));
+          if (sw == 1) {
+            memcpy(row + qlo, src + qlo + pw - pl, (size_t)(qhi - qlo) * sizeof(float));
+          } else {
+            for (int64_t q = qlo; q < qhi; ++q) row[q] = src[q * sw + pw - pl];
+          }
+          memset(row + qhi, 0, (size_t)(p->pw2 - qhi) * sizeof(float));
+        }
+      }
+}
+
 static void conv_window(const conv_geom *g, const float *x, const float *w, const float *b,
                         float *y, graft_act_params act, void *scratch) {
   const window_plan p = window_plan_of(g);
   const int64_t cg = g->cin / g->group, mg = g->cout / g->group, kg = cg * g->kvol;
-  const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
-  const int64_t pt = g->pad_begin[1], pl = g->pad_begin[2];
-  float *xpad = (float *)scratch;
-  float *tmp = (float *)((char *)scratch + p.pad_bytes);
-  void *gemm_scratch = (char *)scratch + p.pad_bytes + p.out_bytes;
+  const int64_t OH = g->out[1], OW = g->out[2];
+  float *planes = (float *)scratch;
+  float *tmp = (float *)((char *)scratch + p.copy_bytes);
+  void *gemm_scratch = (char *)scratch + p.copy_bytes + p.out_bytes;
   graft_sgemm_window win;
-  win.c_stride = p.ihp * p.iwp;
+  win.c_stride = g->stride[1] * g->stride[2] * p.ph2 * p.pw2;
   win.kh_count = g->kernel[1];
   win.kw_count = g->kernel[2];
-  win.h_step = g->dilation[1] * p.iwp;
-  win.w_step = g->dilation[2];
+  win.dil_h = g->dilation[1];
+  win.dil_w = g->dilation[2];
+  win.stride_h = g->stride[1];
+  win.stride_w = g->stride[2];
+  win.plane_h = p.ph2;
+  win.plane_w = p.pw2;
+  win.out_w = p.compact ? OW : 0;
   for (int64_t n = 0; n < g->batch; ++n)
     for (int64_t gi = 0; gi < g->group; ++gi) {
       const float *xg = x + (n * g->cin + gi * cg) * g->in_size;
       float *yg = y + (n * g->cout + gi * mg) * g->out_size;
       win.x = xg;
-      if (p.need_pad) {
-        for (int64_t ch = 0; ch < cg; ++ch)
-          for (int64_t ih = 0; ih < p.ihp; ++ih) {
-            float *row = xpad + (ch * p.ihp + ih) * p.iwp;
-            const int64_t sh = ih - pt;
-            if (sh < 0 || sh >= IH) {
-              memset(row, 0, (size_t)p.iwp * sizeof(float));
-              continue;
-            }
-            memset(row, 0, (size_t)pl * sizeof(float));
-            memcpy(row + pl, xg + (ch * IH + sh) * IW, (size_t)IW * sizeof(float));
-            memset(row + pl + IW, 0, (size_t)(p.iwp - pl - IW) * sizeof(float));
-          }
-        win.x = xpad;
+      if (p.need_copy) {
+        window_fill_planes(g, &p, xg, planes);
+        win.x = planes;
       }
       graft_sgemm_a a = {w + gi * mg * kg, kg, 1, 1.0f};
       graft_sgemm_b bm = {0, 0, 0, 0, &win};
@@ -452,7 +491,7 @@ static void conv_window(const conv_geom *g, const float *x, const float *w, cons
       if (p.need_compact)
         for (int64_t m = 0; m < mg; ++m)
           for (int64_t oh = 0; oh < OH; ++oh)
-            memcpy(yg + m * g->out_size + oh * OW, tmp + m * p.ncols + oh * p.iwp,
+            memcpy(yg + m * g->out_size + oh * OW, tmp + m * p.ncols + oh * p.pw2,
                    (size_t)OW * sizeof(float));
     }
 }

@@ -471,6 +471,13 @@ static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int6
   }
 }
 
+/* Offset of tap (kh, kw) in a channel's phase planes (see graft_sgemm_window). */
+static int64_t window_tap(const graft_sgemm_window *win, int64_t kh, int64_t kw) {
+  const int64_t h = kh * win->dil_h, w = kw * win->dil_w;
+  const int64_t phase = (h % win->stride_h) * win->stride_w + w % win->stride_w;
+  return (phase * win->plane_h + h / win->stride_h) * win->plane_w + w / win->stride_w;
+}
+
 /* Shifted-window B rows [k0, k0+kc) x cols [n0, n0+nc) -> panels kc x w: each panel row is
    one contiguous copy. */
 static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc, int64_t n0,
@@ -480,7 +487,7 @@ static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc,
   const int64_t kv = win->kh_count * win->kw_count;
   int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
   for (int64_t kk = 0; kk < kc; ++kk) {
-    const float *src = win->x + ch * win->c_stride + kh * win->h_step + kw * win->w_step + n0;
+    const float *src = win->x + ch * win->c_stride + window_tap(win, kh, kw) + n0;
     for (int64_t p = 0; p < full_panels; ++p)
       memcpy(dst + p * nr * kc + kk * nr, src + p * nr, (size_t)nr * sizeof(float));
     if (last_real) {
@@ -498,7 +505,68 @@ static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc,
   }
 }
 
+/* Compact window (out_w > 0): columns walk the (oh, ow) grid; each run inside one output row
+   and one panel is a contiguous copy from the plane. `copy` moves n floats. */
+typedef void (*copy_fn)(float *d, const float *s, int64_t n);
+
+static void copy_memcpy(float *d, const float *s, int64_t n) { memcpy(d, s, (size_t)n * sizeof(float)); }
+
+static void pack_b_window_compact(const graft_sgemm_window *win, int64_t k0, int64_t kc,
+                                  int64_t n0, int64_t nc, int nr, int unit, float *dst,
+                                  copy_fn copy) {
+  const int64_t full_panels = nc / nr, last_real = nc - full_panels * nr;
+  const int64_t last_w = last_real ? round_up(last_real, unit) : 0;
+  const int64_t kv = win->kh_count * win->kw_count, OW = win->out_w, PW = win->plane_w;
+  const int64_t oh0 = n0 / OW, ow0 = n0 % OW;
+  int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const float *base = win->x + ch * win->c_stride + window_tap(win, kh, kw);
+    int64_t oh = oh0, ow = ow0, j = 0, p = 0, jj = 0;
+    int64_t wp = full_panels > 0 ? nr : last_w;
+    float *pd = dst + kk * wp;
+    while (j < nc) {
+      int64_t run = OW - ow;
+      if (run > wp - jj) run = wp - jj;
+      if (run > nc - j) run = nc - j;
+      copy(pd + jj, base + oh * PW + ow, run);
+      j += run;
+      jj += run;
+      ow += run;
+      if (ow == OW) {
+        ow = 0;
+        ++oh;
+      }
+      if (jj == wp && j < nc) {
+        ++p;
+        jj = 0;
+        wp = p < full_panels ? nr : last_w;
+        pd = dst + p * nr * kc + kk * wp;
+      }
+    }
+    if (last_real) {
+      float *lp = dst + full_panels * nr * kc + kk * last_w;
+      for (int64_t t = last_real; t < last_w; ++t) lp[t] = 0.0f;
+    }
+    if (++kw == win->kw_count) {
+      kw = 0;
+      if (++kh == win->kh_count) {
+        kh = 0;
+        ++ch;
+      }
+    }
+  }
+}
+
 #ifdef GRAFT_SGEMM_X86
+static T512 void copy_512(float *d, const float *s, int64_t n) {
+  int64_t t = 0;
+  for (; t + 16 <= n; t += 16) _mm512_storeu_ps(d + t, _mm512_loadu_ps(s + t));
+  if (t < n) {
+    const __mmask16 m = (__mmask16)((1u << (n - t)) - 1u);
+    _mm512_mask_storeu_ps(d + t, m, _mm512_maskz_loadu_ps(m, s + t));
+  }
+}
+
 /* The same for 48-wide panels with AVX-512 (panel rows are 64-byte aligned). */
 static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, int64_t kc,
                                    int64_t n0, int64_t nc, float *dst) {
@@ -507,7 +575,7 @@ static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, in
   const int64_t kv = win->kh_count * win->kw_count;
   int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
   for (int64_t kk = 0; kk < kc; ++kk) {
-    const float *src = win->x + ch * win->c_stride + kh * win->h_step + kw * win->w_step + n0;
+    const float *src = win->x + ch * win->c_stride + window_tap(win, kh, kw) + n0;
     float *d = dst + kk * nr;
     for (int64_t p = 0; p < full_panels; ++p) {
       const __m512 v0 = _mm512_loadu_ps(src), v1 = _mm512_loadu_ps(src + 16),
@@ -702,23 +770,44 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
   float *bpack = (float *)((char *)scratch + graft_align_up((size_t)(bl.mc * bl.kc) * sizeof(float)));
   const int clamp = c->act.kind == GRAFT_ACT_RELU ? 1 : (c->act.kind == GRAFT_ACT_CLIP ? 2 : 0);
   const int post_act = !is_clamp_act(c->act.kind);
-  /* Reading A in place (row-major A, i.e. weights) saves repacking it for every column block.
-     Row strides that are multiples of 4 KiB would make the MR rows alias in the caches, so
-     those are packed. */
-  const int direct_a = isa->kernel_u[0] != 0 && a->cs == 1 && (a->rs % 1024) != 0;
+  /* Row-major A (weights, most Gemm/MatMul left operands) is read in place by the "u"
+     micro-kernels: no packing of A per column block (measured faster here for every shape,
+     4 KiB-multiple row strides included). Transposed A is packed. */
+  const int direct_a = isa->kernel_u[0] != 0 && a->cs == 1;
 
   for (int64_t jc = 0; jc < n; jc += bl.nc) {
     const int64_t nc = n - jc < bl.nc ? n - jc : bl.nc;
     for (int64_t pc = 0; pc < k; pc += bl.kc) {
       const int64_t kc = k - pc < bl.kc ? k - pc : bl.kc;
       const int first = pc == 0, last = pc + kc == k;
-      if (b->window) {
+      if (b->window && b->window->out_w > 0) {
+        copy_fn copy = copy_memcpy;
+#ifdef GRAFT_SGEMM_X86
+        if (isa == &isa_avx512) copy = copy_512;
+#endif
+        pack_b_window_compact(b->window, pc, kc, jc, nc, nr, unit, bpack, copy);
+      } else if (b->window) {
 #ifdef GRAFT_SGEMM_X86
         if (isa == &isa_avx512) pack_b_window_512(b->window, pc, kc, jc, nc, bpack);
         else
 #endif
           pack_b_window(b->window, pc, kc, jc, nc, nr, unit, bpack);
-      } else if (b->conv) pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
+      } else if (b->conv) {
+        pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
+      }
+#ifdef GRAFT_SGEMM_X86
+      else if (isa == &isa_avx512 && b->cs == 1) {
+        /* Row-major B is a window with one tap: rows are contiguous slices. */
+        graft_sgemm_window rows;
+        rows.x = b->p;
+        rows.c_stride = b->rs;
+        rows.kh_count = rows.kw_count = 1;
+        rows.dil_h = rows.dil_w = rows.stride_h = rows.stride_w = 1;
+        rows.plane_h = rows.plane_w = 0;
+        rows.out_w = 0;
+        pack_b_window_512(&rows, pc, kc, jc, nc, bpack);
+      }
+#endif
       else pack_b_strided(b, pc, kc, jc, nc, nr, unit, bpack);
       for (int64_t ic = 0; ic < m; ic += bl.mc) {
         const int64_t mc = m - ic < bl.mc ? m - ic : bl.mc;
