@@ -12,7 +12,8 @@ private enum ONNXTestEnv {
     .deletingLastPathComponent().path
   /// The reference Python (onnx, onnxruntime, numpy): `$GRAFT_PYTHON`, else `.venv/bin/python`.
   static let python = ProcessInfo.processInfo.environment["GRAFT_PYTHON"] ?? (root + "/.venv/bin/python")
-  static let models = root + "/../shared/models"
+  /// The shared model corpus: `$GRAFT_MODELS`, else `../shared/models` beside the package.
+  static let models = ProcessInfo.processInfo.environment["GRAFT_MODELS"] ?? (root + "/../shared/models")
   static let fixtures = root + "/Tests/Fixtures/onnx"
 
   /// Fails the test (never skips) when the reference tools are missing.
@@ -69,7 +70,7 @@ private enum ONNXTestEnv {
 @Test func onnxRoundTripIsBitExactInOnnxRuntime() throws {
   try ONNXTestEnv.requirePython()
   let models = ONNXTestEnv.allModels
-  #expect(models.count > 100, "expected the shared corpus at \(ONNXTestEnv.models)")
+  #expect(models.count > 100, "expected the shared corpus at \(ONNXTestEnv.models) (set GRAFT_MODELS to its folder)")
   let dir = try ONNXTestEnv.tempDir("onnx-roundtrip")
   defer { try? FileManager.default.removeItem(atPath: dir) }
   var manifest: [[String: Any]] = []
