@@ -7,13 +7,14 @@ import GraftIR
 /// Conv, ConvTranspose, Gemm, MatMul, Add or Mul (the kernels that apply `graft.act`)
 /// disappears; the producer gets the attributes `graft.act` (int, GRAFT_ACT_* code),
 /// `graft.act_alpha` and `graft.act_beta` (floats, only for activations with parameters) and
-/// writes the activation's output name. Two decomposed patterns fuse the same way:
+/// writes the activation's output name. A two-input `Sum` producer becomes that `Add` (same
+/// semantics, and Add is the kernel that takes the activation). Two decomposed patterns fuse the same way:
 /// - SiLU `Mul(x, Sigmoid(x))` (either operand order) → GRAFT_ACT_SILU on x's producer;
 /// - HardSwish `Mul(x, HardSigmoid(x; alpha = 1/6, beta = 0.5))` → GRAFT_ACT_HARD_SWISH on x's
 ///   producer, or, when that producer cannot take it and the opset is ≥ 14, one `HardSwish`
 ///   node instead of the two.
 /// Conditions: the producer is an ai.onnx node with one output, of type float32 (Add and Mul
-/// must have that type in `valueInfo`; the others only have float kernels), without a
+/// (and Sum) must have that type in `valueInfo`; the others only have float kernels), without a
 /// fused activation already, and every intermediate value is read only inside the pattern and
 /// is not a graph output. Anything else is left alone. Cost: linear per fused node.
 public struct FuseActivation: Pass {
@@ -98,11 +99,12 @@ public struct FuseActivation: Pass {
   func fusableProducer(of x: String, readers: Int, _ graph: Graph) -> Int? {
     guard !graph.isGraphOutput(x), graph.useCount(x) == readers, let p = graph.producers[x] else { return nil }
     let node = graph.nodes[p]
-    guard FuseActivation.producerOps.contains(node.opType), node.domain.isEmpty || node.domain == "ai.onnx",
+    let twoInputSum = node.opType == "Sum" && node.inputs.count == 2 && !node.inputs.contains("")
+    guard FuseActivation.producerOps.contains(node.opType) || twoInputSum, node.domain.isEmpty || node.domain == "ai.onnx",
           node.outputs.count == 1, node.outputs[0] == x, node[attribute: "graft.act"] == nil else { return nil }
     if let t = graph.type(of: x) {
       guard t.dtype == .float32 else { return nil }
-    } else if node.opType == "Add" || node.opType == "Mul" {
+    } else if node.opType == "Add" || node.opType == "Mul" || node.opType == "Sum" {
       return nil
     }
     return p
@@ -111,6 +113,7 @@ public struct FuseActivation: Pass {
   private func fuse(_ act: (Code, Float?, Float?), into p: Int, output: String, _ graph: inout Graph) {
     var node = graph.nodes[p]
     let old = node.outputs[0]
+    if node.opType == "Sum" { node.opType = "Add" }  // a two-input Sum is an Add (ResNet's residuals)
     node[attribute: "graft.act"] = .int(act.0.rawValue)
     if let a = act.1 { node[attribute: "graft.act_alpha"] = .float(a) }
     if let b = act.2 { node[attribute: "graft.act_beta"] = .float(b) }

@@ -24,12 +24,16 @@ public struct FuseOther: Pass {
 
   public init() {}
 
+  /// Op types that end one of the patterns (checked first: it is cheap).
+  static let secondOps: Set<String> = ["Mul", "Add", "Transpose", "Reshape"]
+
   public func run(_ graph: inout Graph, _ context: inout PassContext) throws -> Bool {
     var changed = false
     var i = 0
     while i < graph.nodes.count {
       let node = graph.nodes[i]
-      guard node.domain.isEmpty || node.domain == "ai.onnx", node.outputs.count == 1,
+      guard FuseOther.secondOps.contains(node.opType),
+            node.domain.isEmpty || node.domain == "ai.onnx", node.outputs.count == 1,
             let first = node.inputs.first, !first.isEmpty,
             !graph.isGraphOutput(first), graph.useCount(first) == 1,
             let p = graph.producers[first] else {
@@ -93,7 +97,7 @@ public struct FuseOther: Pass {
             b.byteCount == m * 4 else { return false }
       bias = b.values(as: Float.self).map { Double($0) }
     }
-    var names = NameAllocator(graph)
+    var names = NameAllocator()
     var updated = conv
     if op.opType == "Mul" {
       let per = w.count / m
@@ -137,7 +141,7 @@ public struct FuseOther: Pass {
           let c = perChannel(op.inputs[1], rank: rank, channels: scale.count, graph) else { return false }
     let sv = scale.values(as: Float.self).map { Double($0) }, bv = bias.values(as: Float.self).map { Double($0) }
     let m = scale.count
-    var names = NameAllocator(graph)
+    var names = NameAllocator()
     var updated = bn
     if op.opType == "Mul" {
       put(&updated, 1, Tensor.float32(dims: scale.dims, rounding: (0..<m).map { sv[$0] * c[$0] }), &graph, &names)
@@ -151,7 +155,7 @@ public struct FuseOther: Pass {
 
   private func mergeTransposes(_ p: Int, _ i: Int, _ graph: inout Graph) -> Bool {
     let a = graph.nodes[p], b = graph.nodes[i]
-    guard let p1 = a.ints("perm"), let p2 = b.ints("perm"), p1.count == p2.count,
+    guard a.inputs.count == 1, let p1 = a.ints("perm"), let p2 = b.ints("perm"), p1.count == p2.count,
           Set(p1) == Set(0..<Int64(p1.count)), Set(p2) == Set(0..<Int64(p2.count)) else { return false }
     let composed = p2.map { p1[Int($0)] }
     var merged = a
@@ -186,7 +190,7 @@ public struct FuseOther: Pass {
       graph.setInitializer(old, tensor)
       return
     }
-    let fresh = names.fresh(old.isEmpty ? (node.name.isEmpty ? node.outputs[0] : node.name) + "_bias" : old + "_fused")
+    let fresh = names.fresh(old.isEmpty ? (node.name.isEmpty ? node.outputs[0] : node.name) + "_bias" : old + "_fused", in: graph)
     graph.setInitializer(fresh, tensor)
     node.inputs[slot] = fresh
   }
