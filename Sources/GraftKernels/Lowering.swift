@@ -156,7 +156,15 @@ public struct Lowering {
     if n.int("graft.act") != nil && !["Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Mul"].contains(n.opType) {
       throw GraftError(.unsupported, at: loc(n), "a fused activation on \(n.opType) is not supported")
     }
-    let x = n.inputs.first ?? ""
+    let need = Self.minInputs[n.opType] ?? 1
+    let present = n.inputs.prefix(need).filter { !$0.isEmpty }.count
+    guard n.inputs.count >= need, present == need else {
+      throw GraftError(.invalid, at: loc(n), "\(n.opType) needs \(need) input\(need == 1 ? "" : "s"); it has \(present)")
+    }
+    guard !n.outputs.isEmpty, !n.outputs[0].isEmpty || ["LSTM", "GRU"].contains(n.opType) else {
+      throw GraftError(.invalid, at: loc(n), "\(n.opType) has no output")
+    }
+    let x = n.inputs[0]
     let f32: [DType] = [.float32]
     switch n.opType {
     case "Conv":
@@ -431,7 +439,13 @@ public struct Lowering {
       } else if let s = n.ints("split") {
         split = s
       } else {
-        split = try n.outputs.map { Int64(try dims(n, $0)[Int(axis)]) }
+        split = try n.outputs.map { o in
+          let d = try dims(n, o)
+          guard d.count == xd.count else {
+            throw GraftError(.invalid, at: loc(n, tensor: o), "output '\(o)' has rank \(d.count); input has rank \(xd.count)")
+          }
+          return Int64(d[Int(axis)])
+        }
       }
       guard split.count == n.outputs.count, split.reduce(0, +) == Int64(xd[Int(axis)]) else {
         throw GraftError(.invalid, at: loc(n), "split sizes \(split) do not add up to dim \(xd[Int(axis)]) over \(n.outputs.count) outputs")
@@ -505,6 +519,14 @@ public struct Lowering {
       throw GraftError(.unsupported, at: loc(n), "operator \(n.opType) is not supported")
     }
   }
+
+  /// Required (non-omitted) leading inputs per op; 1 for ops not listed.
+  static let minInputs: [String: Int] = [
+    "Conv": 2, "ConvTranspose": 2, "Gemm": 2, "MatMul": 2, "BatchNormalization": 5, "InstanceNormalization": 3,
+    "LayerNormalization": 2, "PRelu": 2, "Gather": 2, "GatherElements": 2, "Where": 3, "LSTM": 3, "GRU": 3,
+    "Add": 2, "Sub": 2, "Mul": 2, "Div": 2, "Pow": 2, "Equal": 2, "Less": 2, "Greater": 2, "LessOrEqual": 2,
+    "GreaterOrEqual": 2, "And": 2, "Or": 2, "Xor": 2, "Mod": 2,
+  ]
 
   // MARK: - Families
 
@@ -587,7 +609,8 @@ public struct Lowering {
     }
     let a = try dtype(n, n.inputs[0]), b = try dtype(n, n.inputs[1])
     guard a == b else {
-      throw GraftError(.invalid, at: loc(n, tensor: n.inputs[1]), "input types differ (\(a) and \(b))")
+      throw GraftError(n.opType == "Pow" ? .unsupported : .invalid, at: loc(n, tensor: n.inputs[1]),
+                       "input types differ (\(a) and \(b))")
     }
     let k: Int?
     switch (n.opType, a) {
@@ -662,7 +685,8 @@ public struct Lowering {
     let r = d.count
     let starts: [Int64], ends: [Int64]
     var axes: [Int64]?, steps: [Int64]?
-    if opset < 10 || n.ints("starts") != nil {
+    // Opset < 10 keeps starts/ends/axes as attributes; Canonicalize moves them to inputs.
+    if n.ints("starts") != nil {
       guard let s = n.ints("starts"), let e = n.ints("ends") else {
         throw GraftError(.invalid, at: loc(n), "Slice needs 'starts' and 'ends'")
       }
@@ -801,12 +825,13 @@ public struct Lowering {
     default: throw GraftError(.invalid, at: loc(n), "Resize nearest_mode '\(nearestName)' is unknown")
     }
     // Scales per axis: from `scales` if given and non-empty, else from `sizes`, else from the
-    // output shape. Opset 10: (X, scales).
-    let scalesIndex = opset < 11 ? 1 : 2
+    // output shape.
+    // The opset-10 form (X, scales) is told apart by its input count (Canonicalize rewrites it).
+    let scalesIndex = n.inputs.count == 2 ? 1 : 2
     var scales: [Float] = []
     if let s = try constFloats(n, scalesIndex, "scales"), !s.isEmpty {
       scales = s
-    } else if opset >= 11, let sizes = try constInts(n, 3, "sizes"), !sizes.isEmpty {
+    } else if scalesIndex == 2, let sizes = try constInts(n, 3, "sizes"), !sizes.isEmpty {
       var full = sizes
       if let axes = n.ints("axes") {
         full = xd.map(Int64.init)

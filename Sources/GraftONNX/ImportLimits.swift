@@ -7,6 +7,10 @@ public struct ImportLimits: Sendable {
   public var maxFileBytes: Int = Int(Int32.max)
   /// Deepest nesting of protobuf messages (a graph inside an attribute inside a node is 3).
   public var maxNesting: Int = 96
+  /// protobuf-c may allocate at most `maxUnpackedRatio` × file size + `maxUnpackedExtra`
+  /// bytes while unpacking (estimated by a pre-scan before anything is allocated).
+  public var maxUnpackedRatio: Int = 4
+  public var maxUnpackedExtra: Int = 256 << 20
   /// Most elements one tensor may declare.
   public var maxElements: Int = 1 << 34
   /// Largest single dimension accepted in a tensor or a declared shape.

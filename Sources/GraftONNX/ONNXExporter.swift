@@ -155,6 +155,7 @@ final class CArena {
     let nodes = try g.nodes.map { try node($0, file: file) }
     p.pointee.n_node = nodes.count
     p.pointee.node = pointers(nodes)
+    for (name, t) in g.initializers { try checkTensor(t, label: name, file: file) }
     let inits = g.initializers.map { tensor($0.tensor, name: $0.name) }
     p.pointee.n_initializer = inits.count
     p.pointee.initializer = pointers(inits)
@@ -223,6 +224,7 @@ final class CArena {
       p.pointee.has_s = 1
       p.pointee.s = binary(v)
     case .tensor(let t):
+      try checkTensor(t, label: "\(node.displayName)/\(a.name)", file: file)
       p.pointee.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR
       p.pointee.t = tensor(t, name: "")
     case .graph(let g):
@@ -241,6 +243,7 @@ final class CArena {
       p.pointee.n_strings = v.count
       p.pointee.strings = values(v.map { binary($0) })
     case .tensors(let v):
+      for t in v { try checkTensor(t, label: "\(node.displayName)/\(a.name)", file: file) }
       p.pointee.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS
       p.pointee.n_tensors = v.count
       p.pointee.tensors = pointers(v.map { tensor($0, name: "") })
@@ -252,6 +255,34 @@ final class CArena {
       break  // handled above
     }
     return p
+  }
+
+  /// A tensor built in memory must hold exactly the bytes its dims and dtype need, or the
+  /// file written would not load anywhere: refuse it, naming the tensor.
+  func checkTensor(_ t: Tensor, label: String, file: String) throws {
+    let loc = Location(file: file, tensor: label.isEmpty ? "<unnamed>" : label)
+    guard t.dims.allSatisfy({ $0 >= 0 }) else {
+      throw GraftError(.invalid, at: loc, "cannot export: shape \(Shape(t.dims).text) has a negative dim")
+    }
+    var total = 1
+    for d in t.dims {
+      let (p, overflow) = total.multipliedReportingOverflow(by: d)
+      guard !overflow else { throw GraftError(.invalid, at: loc, "cannot export: shape \(Shape(t.dims).text) has too many elements") }
+      total = p
+    }
+    if t.dtype == .string {
+      guard t.strings.count == t.count else {
+        throw GraftError(.invalid, at: loc, "cannot export: tensor has \(t.strings.count) strings; shape \(Shape(t.dims).text) needs \(t.count)")
+      }
+      return
+    }
+    guard let need = t.dtype.storageBytes(count: t.count), t.dtype != .undefined else {
+      throw GraftError(.invalid, at: loc, "cannot export: tensor has no storable element type (\(t.dtype))")
+    }
+    guard t.byteCount == need else {
+      throw GraftError(.invalid, at: loc,
+                       "cannot export: tensor data has \(t.byteCount) bytes; shape \(Shape(t.dims).text) of \(t.dtype) needs \(need)")
+    }
   }
 
   /// Tensor bytes are referenced in place as raw_data (strings go to string_data).

@@ -77,9 +77,9 @@ public enum ONNXImporter {
     guard let base = bytes.baseAddress else {
       throw GraftError(.invalid, at: Location(file: path), "file is empty; not an ONNX model")
     }
-    try withUnsafePointer(to: onnx__model_proto__descriptor) { d in
-      try WireCheck(bytes: bytes, file: path, maxNesting: limits.maxNesting).run(d)
-    }
+    let budget = bytes.count.multipliedReportingOverflow(by: limits.maxUnpackedRatio).partialValue + limits.maxUnpackedExtra
+    var check = WireCheck(bytes: bytes, file: path, maxNesting: limits.maxNesting, maxUnpackedBytes: budget)
+    try withUnsafePointer(to: onnx__model_proto__descriptor) { d in try check.run(d) }
     guard let m = onnx__model_proto__unpack(nil, bytes.count, base.assumingMemoryBound(to: UInt8.self)) else {
       throw GraftError(.invalid, at: Location(file: path), "not an ONNX model: protobuf decoding failed (a field has the wrong type for ModelProto)")
     }

@@ -208,6 +208,15 @@ let onnxBadCases: [ONNXBadCase] = [
     m.message(25, f)
     return try write(dir, "recursive.onnx", m.bytes)
   },
+  ONNXBadCase(name: "millions of empty messages (allocation bomb)", exit: 1,
+              message: "{file}: decoding would allocate more than 292435484 bytes for a 6000007-byte file (at byte 3847839); refusing") { dir in
+    var g = ProtoWriter()
+    for _ in 0..<3_000_000 { g.message(1, ProtoWriter()) }  // 3 M empty NodeProtos, 2 bytes each
+    var m = ProtoWriter()
+    m.int(1, 8)
+    m.message(7, g)
+    return try write(dir, "bomb.onnx", m.bytes)
+  },
   ONNXBadCase(name: "graphs nested too deep", exit: 1,
               message: "{file}: messages nest deeper than 96 levels at byte 1372; refusing to parse") { dir in
     try write(dir, "deep.onnx", OnnxWire.model(nestedIf(40)))

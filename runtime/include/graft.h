@@ -5,8 +5,9 @@
  * - The caller owns all memory: the archive bytes (a const array, a memory-mapped file or a
  *   heap copy), the inflated-weights buffer (only for archives with a compressed WEIGHTS
  *   section), the `graft_model` and `graft_session` structs, and each session's arena. The
- *   runtime never allocates, never does stdio, has no globals (the kernel table is const) and
- *   uses no variable-length arrays. Everything the caller passes must outlive the model or
+ *   runtime never allocates, never does stdio, has no mutable globals (the kernel table is
+ *   const; the one exception is the cached one-time CPU feature probe of src/cpu.c, which
+ *   reads GRAFT_CPU from the environment) and uses no variable-length arrays. Everything the caller passes must outlive the model or
  *   session that uses it.
  * - The archive is untrusted. `graft_model_open` validates every offset, size, index, CRC and
  *   every node's kernel `check` once (formats/ARCHIVE.md, "Validation"); after that the kernels
@@ -133,8 +134,8 @@ graft_status graft_model_probe(const void *archive, size_t archive_bytes, graft_
 /* Opens `archive` (archive_bytes may exceed the header's file_bytes) and validates all of it.
    - `archive` must be 64-byte aligned (GRAFT_E_ALIGN) and outlive the model.
    - Compressed WEIGHTS are inflated into `weights_buf` (64-byte aligned, at least
-     graft_model_weights_bytes() long, outliving the model); pass NULL, 0 when the WEIGHTS
-     section is stored raw. When the buffer is missing or short the status is
+     graft_model_weights_bytes() long, outliving the model, not overlapping the archive:
+     GRAFT_E_ARG); pass NULL, 0 when the WEIGHTS section is stored raw or empty. When the buffer is missing or short the status is
      GRAFT_E_ARENA_TOO_SMALL and graft_model_weights_bytes(m) still reports the need; a bad
      stream is GRAFT_E_DECOMPRESS.
    - A kernel `check` failure returns that check's status (normally GRAFT_E_SHAPE);
@@ -159,6 +160,9 @@ int32_t graft_model_output_count(const graft_model *m);
 /* Shape, dtype and quantization of model input/output i; view_out->data is NULL. */
 graft_status graft_model_input(const graft_model *m, int32_t i, graft_tensor *view_out);
 graft_status graft_model_output(const graft_model *m, int32_t i, graft_tensor *view_out);
+/* Bytes of model input/output i (what the caller copies in or out), 0 for a bad index. */
+uint64_t graft_model_input_bytes(const graft_model *m, int32_t i);
+uint64_t graft_model_output_bytes(const graft_model *m, int32_t i);
 /* Names from STRINGS, or NULL when unnamed. Point into the archive. */
 const char *graft_model_input_name(const graft_model *m, int32_t i);
 const char *graft_model_output_name(const graft_model *m, int32_t i);
@@ -168,6 +172,8 @@ const char *graft_model_output_name(const graft_model *m, int32_t i);
 int32_t graft_model_tensor_count(const graft_model *m);
 graft_status graft_model_tensor(const graft_model *m, int32_t t, graft_tensor *view_out);
 const char *graft_model_tensor_name(const graft_model *m, int32_t t);
+/* Storage bytes of tensor t (int4: two per byte), 0 for a bad index. */
+uint64_t graft_model_tensor_bytes(const graft_model *m, int32_t t);
 
 /* Nodes in execution order. These walk the node list: O(node) per call, for tools. */
 int32_t graft_model_node_count(const graft_model *m);

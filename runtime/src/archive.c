@@ -251,11 +251,19 @@ graft_status graft_model_open(graft_model *m, const void *archive, size_t archiv
     m->weights_given_ = weights_buf ? (uint64_t)weights_buf_bytes : 0;
     if (m->weights_given_ < m->weights_need_) return GRAFT_E_ARENA_TOO_SMALL;
     if ((uintptr_t)weights_buf % GRAFT_ALIGN != 0) return GRAFT_E_ALIGN;
-    uint8_t *buf = (uint8_t *)weights_buf;
+    uintptr_t wb = (uintptr_t)weights_buf, ab = (uintptr_t)a;
+    if (weights_buf && m->weights_need_ > 0 && wb < ab + info.file_bytes && ab < wb + m->weights_need_)
+      return GRAFT_E_ARG; /* the buffer overlaps the archive it would be inflated from */
+    uint8_t none = 0; /* output of an empty stream when no buffer is given */
+    uint8_t *buf = weights_buf ? (uint8_t *)weights_buf : &none;
     st = graft__inflate(a + w->offset, (size_t)w->stored, buf, (size_t)w->raw);
     if (st != GRAFT_OK) return st;
-    memset(buf + w->raw, 0, (size_t)(m->weights_need_ - w->raw));
-    m->weights_ = buf;
+    if (weights_buf) {
+      memset(buf + w->raw, 0, (size_t)(m->weights_need_ - w->raw));
+      m->weights_ = buf;
+    } else {
+      m->weights_ = a + w->offset; /* 0 raw bytes: a valid base that is never read */
+    }
   } else {
     m->weights_ = a + w->offset;
   }
@@ -303,7 +311,8 @@ graft_status graft_model_open(graft_model *m, const void *archive, size_t archiv
   const section *io = &info.sec[GRAFT__SEC_IO];
   if (io->stored < 8) return GRAFT_E_BOUNDS;
   uint32_t n_in = graft__le32(a + io->offset), n_out = graft__le32(a + io->offset + 4);
-  if ((uint64_t)n_in + n_out > (io->stored - 8) / 4) return GRAFT_E_BOUNDS;
+  if ((uint64_t)n_in + n_out > (io->stored - 8) / 4 || n_in > INT32_MAX || n_out > INT32_MAX)
+    return GRAFT_E_BOUNDS;
   m->io_ = a + io->offset + 8;
   for (uint32_t i = 0; i < n_in + n_out; ++i) {
     uint32_t idx = graft__le32(m->io_ + 4 * (size_t)i);
@@ -425,6 +434,17 @@ graft_status graft_model_tensor(const graft_model *m, int32_t t, graft_tensor *v
   const uint8_t *base = tensor_storage(m, (uint32_t)t) == 1 ? m->weights_ : NULL;
   graft__tensor_view(m, (uint32_t)t, base, view_out);
   return GRAFT_OK;
+}
+
+uint64_t graft_model_tensor_bytes(const graft_model *m, int32_t t) {
+  if (!is_open(m) || t < 0 || (uint32_t)t >= m->tensor_count_) return 0;
+  return graft__le64(m->tensors_ + (size_t)t * GRAFT__TENSOR_ENTRY_BYTES + 88);
+}
+uint64_t graft_model_input_bytes(const graft_model *m, int32_t i) {
+  return graft_model_tensor_bytes(m, io_tensor(m, 0, i));
+}
+uint64_t graft_model_output_bytes(const graft_model *m, int32_t i) {
+  return graft_model_tensor_bytes(m, io_tensor(m, 1, i));
 }
 
 const char *graft_model_tensor_name(const graft_model *m, int32_t t) {

@@ -44,7 +44,9 @@ const void *graft_session_tensor_data(const graft_session *s, int32_t t) {
 void *graft_session_input_data(graft_session *s, int32_t i) {
   if (!is_ready(s)) return NULL;
   int32_t t = graft__model_io_tensor(s->model_, 0, i);
-  return t < 0 ? NULL : (void *)(uintptr_t)graft_session_tensor_data(s, t);
+  if (t < 0) return NULL;
+  const void *p = graft_session_tensor_data(s, t); /* an arena pointer: writable */
+  return (void *)(uintptr_t)p;
 }
 
 const void *graft_session_output_data(const graft_session *s, int32_t i) {

@@ -517,7 +517,76 @@ def gen_resize():
     add("resize rank mismatch", "resize_f32", [x], [f32(2, 2, 3)], {"MODE": 1}, check="E_SHAPE")
 
 
-GENERATORS = [gen_act, gen_binary, gen_movement, gen_norm_pool, gen_unary, gen_reduce, gen_resize]
+ONNX_ACTS = {"Sigmoid": "SIGMOID", "Tanh": "TANH", "Relu": "RELU", "LeakyRelu": "LEAKY_RELU", "HardSigmoid": "HARD_SIGMOID",
+             "Affine": "AFFINE", "Elu": "ELU", "Softsign": "SOFTSIGN", "Softplus": "SOFTPLUS"}
+
+
+def rnn_case(name, op, S, B, I, H, direction="forward", bias=True, seq=None, h0=False, c0=False, peep=False, acts=None,
+             alphas=None, betas=None, clip=None, input_forget=0, lbr=0, outs=(1, 1, 1)):
+    D = 2 if direction == "bidirectional" else 1
+    G = 4 if op == "LSTM" else 3
+    x, w, r = f32(S, B, I, lo=-1, hi=1), f32(D, G * H, I, lo=-0.6, hi=0.6), f32(D, G * H, H, lo=-0.6, hi=0.6)
+    ins = [x, w, r, f32(D, 2 * G * H, lo=-0.5, hi=0.5) if bias else None,
+           np.array(seq, np.int32) if seq is not None else None, f32(D, B, H, lo=-1, hi=1) if h0 else None]
+    if op == "LSTM":
+        ins += [f32(D, B, H, lo=-1, hi=1) if c0 else None, f32(D, 3 * H, lo=-0.5, hi=0.5) if peep else None]
+    while ins[-1] is None:
+        ins.pop()
+    attrs = {"hidden_size": H, "direction": direction}
+    g = {"HIDDEN_SIZE": H, "DIRECTION": ["forward", "reverse", "bidirectional"].index(direction)}
+    if acts:
+        attrs["activations"] = acts
+        g["ACTIVATIONS"] = [ACT[ONNX_ACTS[a]] for a in acts]
+    if alphas:
+        attrs["activation_alpha"] = [a for a in alphas if a is not None]
+        g["ALPHA"] = [float(a) if a is not None else 0.0 for a in alphas]
+    if betas:
+        attrs["activation_beta"] = [b for b in betas if b is not None]
+        g["BETA"] = [float(b) if b is not None else 0.0 for b in betas]
+    if clip is not None:
+        attrs["clip"] = clip
+        g["CLIP"] = clip
+    if op == "LSTM" and input_forget:
+        attrs["input_forget"] = 1
+        g["INPUT_FORGET"] = 1
+    if op == "GRU":
+        attrs["linear_before_reset"] = lbr
+        g["LINEAR_BEFORE_RESET"] = lbr
+    n_out = 3 if op == "LSTM" else 2
+    ys = ort_run(op, ins, attrs, n_out=n_out, opset=22)
+    outs = [y if keep else None for y, keep in zip(ys, outs)]
+    add("%s %s" % (op.lower(), name), op.lower() + "_f32", ins, outs, g, rtol=2e-5, atol=2e-6)
+
+
+def gen_rnn():
+    for op in ["LSTM", "GRU"]:
+        rnn_case("forward", op, 5, 3, 4, 6)
+        rnn_case("reverse h0", op, 5, 3, 4, 6, direction="reverse", h0=True, c0=True)
+        rnn_case("bidirectional", op, 4, 2, 3, 5, direction="bidirectional", h0=True, c0=True, peep=True)
+        rnn_case("no bias", op, 3, 2, 3, 4, bias=False)
+        rnn_case("seq lens", op, 6, 3, 4, 5, direction="bidirectional", seq=[6, 2, 4], h0=True)
+        rnn_case("clip", op, 5, 2, 3, 4, clip=0.7)
+        rnn_case("only Y_h", op, 4, 2, 3, 4, outs=(0, 1, 0))
+        rnn_case("only Y", op, 4, 2, 3, 4, outs=(1, 0, 0))
+    rnn_case("peepholes", "LSTM", 5, 3, 4, 6, peep=True, c0=True)
+    rnn_case("input_forget", "LSTM", 5, 3, 4, 6, input_forget=1, peep=True)
+    rnn_case("activations", "LSTM", 4, 2, 3, 5, acts=["HardSigmoid", "LeakyRelu", "Softsign"], alphas=[0.3, 0.05, None],
+             betas=[0.4, None, None])
+    rnn_case("activations bidi", "LSTM", 4, 2, 3, 5, direction="bidirectional",
+             acts=["Sigmoid", "Tanh", "Tanh", "HardSigmoid", "Relu", "Elu"], alphas=[None, None, None, 0.25, None, 0.8],
+             betas=[None, None, None, 0.45, None, None])
+    rnn_case("linear_before_reset", "GRU", 5, 3, 4, 6, lbr=1, h0=True)
+    rnn_case("linear_before_reset bidi", "GRU", 4, 2, 3, 5, lbr=1, direction="bidirectional", seq=[4, 1])
+    rnn_case("activations", "GRU", 4, 2, 3, 5, acts=["HardSigmoid", "Softsign"], alphas=[0.3, None], betas=[0.4, None])
+    x = f32(2, 1, 3)
+    add("lstm bad W", "lstm_f32", [x, f32(1, 12, 4), f32(1, 12, 3)], [None, f32(1, 1, 3)], {"HIDDEN_SIZE": 3}, check="E_SHAPE")
+    add("lstm layout 1", "lstm_f32", [x, f32(1, 12, 3), f32(1, 12, 3)], [None, f32(1, 1, 3)], {"HIDDEN_SIZE": 3, "LAYOUT": 1},
+        check="E_UNSUPPORTED")
+    add("gru bad seq_lens", "gru_f32", [x, f32(1, 9, 3), f32(1, 9, 3), None, np.array([3], np.int32)], [None, f32(1, 1, 3)],
+        {"HIDDEN_SIZE": 3}, evals="E_NUMERIC")
+
+
+GENERATORS = [gen_act, gen_binary, gen_movement, gen_norm_pool, gen_unary, gen_reduce, gen_resize, gen_rnn]
 
 
 def main():

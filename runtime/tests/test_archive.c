@@ -294,6 +294,8 @@ static void test_open_and_run(void) {
   CHECK_ST(graft_model_input(m, 0, &v), GRAFT_OK);
   CHECK(v.dtype == GRAFT_DTYPE_FLOAT32 && v.rank == 2 && v.dims[0] == 2 && v.dims[1] == 3 && v.data == NULL);
   CHECK_ST(graft_model_output(m, 1, &v), GRAFT_E_ARG);
+  CHECK(graft_model_input_bytes(m, 0) == sizeof X_IN && graft_model_output_bytes(m, 0) == sizeof X_IN);
+  CHECK(graft_model_input_bytes(m, 1) == 0 && graft_model_tensor_bytes(m, 1) == sizeof W_DATA);
   CHECK_ST(graft_model_tensor(m, 1, &v), GRAFT_OK);
   CHECK(v.data != NULL && memcmp(v.data, W_DATA, sizeof W_DATA) == 0);
   CHECK(((uintptr_t)v.data % 64) == 0);
@@ -766,6 +768,39 @@ static void test_compressed_weights(void) {
   }
 }
 
+/* Compressed but empty WEIGHTS: no buffer needed; a buffer overlapping the archive refused. */
+static void test_compressed_empty(void) {
+  current = "compressed_empty";
+  ab_archive *b = ab_new();
+  const int64_t d[1] = {4};
+  int32_t x = ab_arena_tensor(b, GRAFT_DTYPE_FLOAT32, 1, d, 0, "x");
+  int32_t y = ab_arena_tensor(b, GRAFT_DTYPE_FLOAT32, 1, d, 64, "y");
+  ab_node(b, GRAFT_KERNEL_copy_any, 1, &x, 1, &y, NULL);
+  ab_io(b, 1, &x, 1, &y);
+  ab_arena_bytes(b, 128);
+  ab_compress_weights(b, 6);
+  size_t n;
+  uint8_t *a = ab_finish(b, &n);
+  ab_free(b);
+  graft_model *m = (graft_model *)malloc(sizeof *m);
+  CHECK_ST(graft_model_open(m, a, n, NULL, 0), GRAFT_OK);
+  CHECK(graft_model_weights_bytes(m) == 0);
+  free(a);
+  /* overlap: weights buffer inside the archive buffer */
+  model_opts o = {6, 0};
+  b = model_builder(o);
+  a = ab_finish(b, &n);
+  ab_free(b);
+  uint8_t *big = (uint8_t *)aligned(n + 128);
+  memcpy(big, a, n);
+  size_t at = (n + 63) / 64 * 64 - 64; /* last 64-aligned offset inside the archive */
+  CHECK_ST(graft_model_open(m, big, n, big + at, 64), GRAFT_E_ARG);
+  CHECK_ST(graft_model_open(m, big, n, big + (n + 63) / 64 * 64, 64), GRAFT_OK);
+  free(big);
+  free(m);
+  free(a);
+}
+
 /* Hand-made WEIGHTS sections: wrong declared sizes and a "bomb". */
 static void test_decompress_bad(void) {
   current = "decompress_bad";
@@ -1079,6 +1114,7 @@ int main(void) {
   test_io();
   test_arena();
   test_compressed_weights();
+  test_compressed_empty();
   test_decompress_bad();
   test_conv_scratch();
   test_run_failure();

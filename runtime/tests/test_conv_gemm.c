@@ -381,11 +381,28 @@ static void test_conv(void) {
   run_conv("3x3-many-m", conv2d(1, 5, 250, 1, 7, 6, 3, 1, 1, 1), 0);              /* M > MC */
   run_conv("7x7s2", conv2d(1, 3, 16, 1, 23, 21, 7, 2, 1, 3), 0);
   run_conv("dilated", conv2d(1, 6, 9, 1, 15, 13, 3, 1, 2, 2), 0);
+  /* Stride-phase window path and its limits. */
+  run_conv("3x3s2-even", conv2d(1, 8, 12, 1, 16, 16, 3, 2, 1, 1), 0);
+  run_conv("3x3s2-odd", conv2d(2, 5, 9, 1, 15, 17, 3, 2, 1, 1), 0);
+  run_conv("3x3s2-dil2", conv2d(1, 4, 6, 1, 19, 18, 3, 2, 2, 2), 0);
+  run_conv("patchify-4x4s4", conv2d(1, 3, 10, 1, 16, 20, 4, 4, 1, 0), 0);
+  run_conv("5x5s3-grouped", conv2d(1, 6, 9, 3, 20, 22, 5, 3, 1, 2), 0);
+  {
+    conv_case c = conv2d(1, 3, 5, 1, 30, 31, 3, 1, 1, 1);
+    c.s[0] = 2; c.s[1] = 3; /* anisotropic strides */
+    run_conv("s2x3", c, 0);
+    c = conv2d(1, 2, 3, 1, 40, 40, 2, 9, 1, 0);
+    c.s[1] = 8; /* 72 phases: general path */
+    run_conv("s9x8", c, 0);
+  }
   run_conv("depthwise", conv2d(2, 16, 16, 16, 13, 17, 3, 1, 1, 1), 0);
   run_conv("depthwise-s2", conv2d(1, 8, 8, 8, 15, 15, 3, 2, 1, 1), 0);
   run_conv("depthwise-s3-k5", conv2d(1, 4, 4, 4, 19, 18, 5, 3, 1, 2), 0);
   run_conv("depthwise-mult2", conv2d(1, 5, 10, 5, 9, 11, 3, 1, 2, 1), 0);
   run_conv("depthwise-dilated", conv2d(1, 6, 6, 6, 20, 21, 3, 1, 3, 3), 0);
+  run_conv("depthwise-nopad", conv2d(1, 5, 5, 5, 19, 35, 3, 1, 1, 0), 0);
+  run_conv("depthwise-s2-nopad", conv2d(2, 3, 3, 3, 21, 37, 3, 2, 1, 0), 0);
+  run_conv("depthwise-s2-wide", conv2d(1, 2, 4, 2, 9, 67, 3, 2, 1, 1), 0);
   {
     conv_case c = conv2d(1, 3, 5, 1, 9, 8, 3, 1, 1, 0);
     c.pb[0] = 2; c.pe[0] = 0; c.pb[1] = 0; c.pe[1] = 1; /* asymmetric pads */
@@ -490,6 +507,13 @@ static void test_gemm(void) {
   for (int i = 0; i < 6; ++i) run_gemm(m, n, k, 0, 1, crs[i], cds[i], 1.0f, 1.0f);
   run_gemm(m, n, k, 1, 0, 0, cds[0], 1.0f, 1.0f);
   run_gemm(5, 6, 0, 0, 0, 1, cds[1], 1.0f, 1.0f); /* K == 0 */
+  /* Matrix-vector path (M <= 2): classifier heads, both B layouts, chunk tails. */
+  int64_t fc_bias[1] = {1000};
+  run_gemm(1, 1000, 2048, 0, 1, 1, fc_bias, 1.0f, 1.0f);
+  run_gemm(1, 1000, 517, 0, 0, 1, fc_bias, 1.0f, 1.0f);
+  run_gemm(2, 130, 77, 1, 1, -1, cds[1], 0.5f, 0.0f);
+  run_gemm(2, 129, 33, 0, 0, 2, cds[5], 1.5f, 1.0f);
+  run_gemm(1, 3, 1, 1, 0, 2, cds[5], 1.0f, 0.25f);
 
   /* Inconsistent shapes. */
   float dummy[64];

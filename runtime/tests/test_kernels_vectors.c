@@ -1,6 +1,6 @@
 /* Runs every case of a kernel test-vector file (written by gen_kernel_vectors.py from
    onnxruntime/numpy references) through the reference kernels: check, scratch, eval, compare.
-   Usage: test_kernels_vectors [vectors/kernels.bin]. Prints one line per failure and
+   Usage: test_kernels_vectors [vectors/kernels.bin [mutants per case, default 30]]. Prints one line per failure and
    "N passed, N failed" last; exit status 1 on any failure.
    Buffers are malloc'd at their exact sizes so that AddressSanitizer builds catch any
    out-of-bounds access by a kernel (including its scratch). */
@@ -57,6 +57,121 @@ static double as_double(const void *p, int32_t dt, int64_t i) {
   }
 }
 
+/* ---- Mutation phase: shapes, dtypes and attributes of a valid case perturbed at random, as a
+   corrupt archive could carry them. check must answer; when it accepts, eval runs on buffers of
+   exactly the view sizes (and exact scratch) and must return OK or E_NUMERIC. Under ASan any
+   out-of-bounds access aborts the test. */
+static uint64_t mrng = 0x2545F4914F6CDD1Dull;
+static uint32_t mr(void) { mrng ^= mrng << 13; mrng ^= mrng >> 7; mrng ^= mrng << 17; return (uint32_t)(mrng >> 11); }
+
+static size_t view_bytes(const graft_tensor *t) {
+  int64_t n = graft_tensor_count(t);
+  size_t es = graft_dtype_size(t->dtype);
+  if (n < 0 || n > ((int64_t)1 << 24)) return (size_t)-1;
+  return (size_t)n * (es ? es : 1);
+}
+
+static const int32_t mut_dtypes[] = {1, 1, 2, 3, 6, 7, 9, 10, 11, 16, 0, 77};
+
+/* Returns the number of failures (eval accepted by check but failing). */
+static int mutate_case(const char *name, const graft_kernel *k, graft_tensor **ins, int32_t nin, graft_tensor **outs,
+                       int32_t nout, const graft_attr *attrs, int32_t nattrs, int rounds, int *accepted) {
+  int failures = 0;
+  for (int round = 0; round < rounds; ++round) {
+    graft_tensor tin[MAX_TENSORS], tout[MAX_TENSORS];
+    graft_tensor *pin[MAX_TENSORS], *pout[MAX_TENSORS];
+    graft_attr ma[MAX_ATTRS];
+    int64_t mi[MAX_ATTRS][16];
+    float mf[MAX_ATTRS][16];
+    for (int32_t i = 0; i < nin; ++i) { if (ins[i]) tin[i] = *ins[i]; pin[i] = ins[i] ? &tin[i] : 0; }
+    for (int32_t i = 0; i < nout; ++i) { if (outs[i]) tout[i] = *outs[i]; pout[i] = outs[i] ? &tout[i] : 0; }
+    for (int32_t a = 0; a < nattrs; ++a) {
+      ma[a] = attrs[a];
+      if (attrs[a].count <= 16) {
+        for (int32_t j = 0; j < attrs[a].count; ++j) {
+          if (attrs[a].ints) mi[a][j] = attrs[a].ints[j];
+          if (attrs[a].floats) mf[a][j] = attrs[a].floats[j];
+        }
+        if (attrs[a].ints) ma[a].ints = mi[a];
+        if (attrs[a].floats) ma[a].floats = mf[a];
+      }
+    }
+    int nm = 1 + (int)(mr() % 2);
+    for (int m = 0; m < nm; ++m) {
+      uint32_t kind = mr() % 8;
+      int32_t nt = nin + nout;
+      graft_tensor *t = 0;
+      if (nt > 0) {
+        int32_t j = (int32_t)(mr() % (uint32_t)nt);
+        t = j < nin ? pin[j] : pout[j - nin];
+        if (kind == 6 && j < nin && j > 0) { pin[j] = 0; continue; }
+      }
+      if (kind <= 2 && t && t->rank > 0) {
+        int64_t *d = &t->dims[mr() % (uint32_t)t->rank];
+        *d = mr() % 5 == 0 ? 0 : (int64_t)(mr() % (uint32_t)(*d + 3));
+      } else if (kind == 3 && t) {
+        if (mr() % 2 && t->rank < GRAFT_MAX_RANK) t->dims[t->rank++] = 1 + mr() % 3;
+        else if (t->rank > 0) t->rank--;
+      } else if (kind == 4 && t) {
+        t->dtype = mut_dtypes[mr() % (sizeof mut_dtypes / sizeof mut_dtypes[0])];
+      } else if (nattrs > 0) {
+        graft_attr *a = &ma[mr() % (uint32_t)nattrs];
+        if (a->count > 16) continue;
+        if (kind == 7 && a->count > 0) { a->count--; continue; }
+        int32_t j = a->count > 0 ? (int32_t)(mr() % (uint32_t)a->count) : 0;
+        if (a->count == 0) continue;
+        if (a->ints == mi[a - ma]) mi[a - ma][j] = mr() % 30 == 0 ? INT64_MIN : (int64_t)(mr() % 13) - 4;
+        if (a->floats == mf[a - ma]) mf[a - ma][j] = (float)((int)(mr() % 17) - 6) * 0.5f;
+      }
+    }
+    graft_call call;
+    memset(&call, 0, sizeof call);
+    call.inputs = (const graft_tensor *const *)pin;
+    call.outputs = pout;
+    call.n_inputs = nin;
+    call.n_outputs = nout;
+    call.attrs = ma;
+    call.n_attrs = nattrs;
+    void *saved[2 * MAX_TENSORS];
+    for (int32_t i = 0; i < nin; ++i) if (pin[i]) { saved[i] = pin[i]->data; pin[i]->data = 0; }
+    for (int32_t i = 0; i < nout; ++i) if (pout[i]) pout[i]->data = 0;
+    if (k->check(&call) != GRAFT_OK) continue;
+    size_t sb = k->scratch ? k->scratch(&call) : 0;
+    int too_big = sb > ((size_t)1 << 28);
+    for (int32_t i = 0; i < nin; ++i) if (pin[i] && view_bytes(pin[i]) == (size_t)-1) too_big = 1;
+    for (int32_t i = 0; i < nout; ++i) if (pout[i] && view_bytes(pout[i]) == (size_t)-1) too_big = 1;
+    if (too_big) continue;
+    ++*accepted;
+    void *bufs[2 * MAX_TENSORS];
+    int nb = 0;
+    for (int32_t i = 0; i < nin; ++i)
+      if (pin[i]) {
+        size_t n = view_bytes(pin[i]);
+        unsigned char *b = (unsigned char *)calloc(n ? n : 1, 1);
+        size_t have = ins[i] ? view_bytes(ins[i]) : 0;
+        if (saved[i] && have) memcpy(b, saved[i], have < n ? have : n);
+        pin[i]->data = b;
+        bufs[nb++] = b;
+      }
+    for (int32_t i = 0; i < nout; ++i)
+      if (pout[i]) {
+        size_t n = view_bytes(pout[i]);
+        pout[i]->data = malloc(n ? n : 1);
+        bufs[nb++] = pout[i]->data;
+      }
+    call.scratch = sb ? malloc(sb) : 0;
+    call.scratch_bytes = sb;
+    graft_status es = k->eval(&call);
+    if (es != GRAFT_OK && es != GRAFT_E_NUMERIC) {
+      printf("FAIL %s (mutant %d): check accepted, eval returned %d\n", name, round, (int)es);
+      ++failures;
+    }
+    free(call.scratch);
+    for (int i = 0; i < nb; ++i) free(bufs[i]);
+  }
+  return failures;
+}
+
 int main(int argc, char **argv) {
   const char *path = argc > 1 ? argv[1] : "runtime/tests/vectors/kernels.bin";
   FILE *f = fopen(path, "rb");
@@ -72,7 +187,7 @@ int main(int argc, char **argv) {
   rd(&r, magic, 4);
   if (memcmp(magic, "GKV1", 4) != 0) { fprintf(stderr, "%s: bad magic\n", path); return 1; }
   int32_t ncases = rd_i32(&r);
-  int passed = 0, failed = 0;
+  int passed = 0, failed = 0, mutants = argc > 2 ? atoi(argv[2]) : 30, mutants_accepted = 0;
   for (int32_t ci = 0; ci < ncases && !r.bad; ++ci) {
     char *name = rd_str(&r), *kname = rd_str(&r);
     float rtol = rd_f32(&r), atol = rd_f32(&r);
@@ -185,6 +300,9 @@ int main(int argc, char **argv) {
         free(scratch);
       }
     }
+    if (k && expect_check == GRAFT_OK && mutants > 0 &&
+        mutate_case(name, k, ins, nin, outs, nout, attrs, nattrs, mutants, &mutants_accepted) != 0)
+      ok = 0;
     if (ok) ++passed; else ++failed;
     for (int32_t i = 0; i < nin; ++i) { free(inb[i]); free(ins[i]); }
     for (int32_t i = 0; i < nout; ++i) { if (outs[i]) free(outs[i]->data); free(outs[i]); free(refb[i]); }
@@ -194,6 +312,7 @@ int main(int argc, char **argv) {
   }
   if (r.bad) { printf("FAIL %s: truncated or malformed vector file\n", path); ++failed; }
   free(buf);
+  printf("mutants accepted by check and evaluated: %d\n", mutants_accepted);
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }

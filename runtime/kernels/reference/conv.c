@@ -6,7 +6,7 @@
 
    conv_f32 picks one of three paths (all exact same math, different loop orders):
    - depthwise (group == C, one input channel per group, 1 or 2 spatial dims): a direct kernel
-     vectorized over output width; no scratch.
+     vectorized over output width; scratch is one zero-padded input plane (none without pads).
    - pointwise (1x1 kernel, stride 1, no pads): GEMM with the input image as B, no packing of
      im2col at all.
    - general: GEMM whose B is the implicit im2col of the input, built panel by panel while
@@ -19,6 +19,7 @@
 #include "act.h"
 #include "sgemm.h"
 #include "../../src/cpu.h"
+#include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GRAFT_CONV_X86 1
@@ -80,7 +81,7 @@ static graft_status conv_parse(const graft_call *c, int transpose, conv_geom *g)
   g->batch = x->dims[0];
   g->cin = x->dims[1];
   g->group = graft_attr_int(c, GRAFT_ATTR_GROUP, 1);
-  if (g->group < 1 || g->cin % g->group != 0) return GRAFT_E_SHAPE;
+  if (g->group < 1 || g->group > dim_limit || g->cin % g->group != 0) return GRAFT_E_SHAPE;
   if (transpose) {
     if (w->dims[0] != g->cin) return GRAFT_E_SHAPE;
     g->cout = w->dims[1] * g->group;
@@ -144,7 +145,41 @@ static graft_status conv_parse(const graft_call *c, int transpose, conv_geom *g)
 
 /* ---- conv_f32 ------------------------------------------------------------------------------ */
 
-typedef enum { PATH_GENERAL, PATH_POINTWISE, PATH_DEPTHWISE } conv_path;
+typedef enum { PATH_GENERAL, PATH_POINTWISE, PATH_DEPTHWISE, PATH_WINDOW } conv_path;
+
+/* The shifted-window path (1-D/2-D convs): the group's input is copied once into zero-padded
+   stride-phase planes (skipped for unit strides without pads), every im2col row is then one
+   contiguous slice of them (see graft_sgemm_window), the GEMM runs over the plane-width output
+   grid, and the valid columns are copied out (skipped when the grid has no extra columns). */
+#define WINDOW_MAX_PHASES 64
+
+typedef struct window_plan {
+  int64_t ph2, pw2, ncols;  /* phase plane height/width; GEMM columns */
+  int compact;              /* GEMM over the output grid itself (see graft_sgemm_window.out_w) */
+  int need_copy, need_compact;
+  size_t copy_bytes, out_bytes;
+} window_plan;
+
+static window_plan window_plan_of(const conv_geom *g) {
+  window_plan p;
+  const int64_t cg = g->cin / g->group, mg = g->cout / g->group;
+  const int64_t sh = g->stride[1], sw = g->stride[2];
+  const int64_t ihp = g->in[1] + g->pad_begin[1] + g->pad_end[1];
+  const int64_t iwp = g->in[2] + g->pad_begin[2] + g->pad_end[2];
+  p.ph2 = (ihp + sh - 1) / sh;
+  p.pw2 = (iwp + sw - 1) / sw;
+  /* Plane-width grid (contiguous packing, extra columns computed then dropped) when the extra
+     columns are at most 1/8 of the grid; otherwise compact columns (row-run packing). */
+  p.compact = g->out[1] > 1 && 8 * (p.pw2 - g->out[2]) > p.pw2;
+  p.ncols = p.compact ? g->out[1] * g->out[2] : (g->out[1] - 1) * p.pw2 + g->out[2];
+  p.need_copy = sh != 1 || sw != 1 || g->pad_begin[1] || g->pad_begin[2] || g->pad_end[1] ||
+                g->pad_end[2];
+  p.need_compact = !p.compact && g->out[1] > 1 && g->out[2] != p.pw2;
+  p.copy_bytes =
+      p.need_copy ? graft_align_up((size_t)(cg * sh * sw * p.ph2 * p.pw2) * sizeof(float)) : 0;
+  p.out_bytes = p.need_compact ? graft_align_up((size_t)(mg * p.ncols) * sizeof(float)) : 0;
+  return p;
+}
 
 static conv_path conv_path_of(const conv_geom *g) {
   if (g->group == g->cin && g->group > 1 && g->nsp <= 2 && g->cout % g->cin == 0)
@@ -153,8 +188,16 @@ static conv_path conv_path_of(const conv_geom *g) {
   for (int i = 0; i < 3; ++i)
     if (g->kernel[i] != 1 || g->stride[i] != 1 || g->pad_begin[i] != 0 || g->pad_end[i] != 0)
       pointwise = 0;
-  return pointwise ? PATH_POINTWISE : PATH_GENERAL;
+  if (pointwise) return PATH_POINTWISE;
+  /* Window: at most 2 spatial dims, few stride phases. */
+  const int one_tap = g->kernel[1] == 1 && g->kernel[2] == 1; /* strided 1x1: one phase used */
+  if (g->nsp <= 2 && !one_tap && g->stride[1] * g->stride[2] <= WINDOW_MAX_PHASES) {
+    return PATH_WINDOW;
+  }
+  return PATH_GENERAL;
 }
+
+static size_t depthwise_scratch(const conv_geom *g);
 
 graft_status graft_conv_f32_check(const graft_call *c) {
   conv_geom g;
@@ -164,8 +207,13 @@ graft_status graft_conv_f32_check(const graft_call *c) {
 size_t graft_conv_f32_scratch(const graft_call *c) {
   conv_geom g;
   if (conv_parse(c, 0, &g) != GRAFT_OK) return 0;
-  if (conv_path_of(&g) == PATH_DEPTHWISE) return 0;
+  const conv_path path = conv_path_of(&g);
+  if (path == PATH_DEPTHWISE) return depthwise_scratch(&g);
   const int64_t mg = g.cout / g.group, kg = (g.cin / g.group) * g.kvol;
+  if (path == PATH_WINDOW) {
+    const window_plan p = window_plan_of(&g);
+    return p.copy_bytes + p.out_bytes + graft_sgemm_scratch(mg, p.ncols, kg);
+  }
   return graft_sgemm_scratch(mg, g.out_size, kg);
 }
 
@@ -214,80 +262,88 @@ static void depthwise_generic(const conv_geom *g, const float *x, const float *w
 #include <immintrin.h>
 #define T512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx")))
 
-/* One output of the depthwise kernel, every tap bounds-checked (border columns). */
-static float depthwise_point(const conv_geom *g, const float *x, const float *w, float bias,
-                             int64_t oh, int64_t ow) {
-  float acc = bias;
-  for (int64_t kh = 0; kh < g->kernel[1]; ++kh) {
-    const int64_t ih = oh * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
-    if (ih < 0 || ih >= g->in[1]) continue;
-    for (int64_t kw = 0; kw < g->kernel[2]; ++kw) {
-      const int64_t iw = ow * g->stride[2] - g->pad_begin[2] + kw * g->dilation[2];
-      if (iw < 0 || iw >= g->in[2]) continue;
-      acc += w[kh * g->kernel[2] + kw] * x[ih * g->in[2] + iw];
-    }
-  }
-  return acc;
+/* AVX-512 depthwise over a plane that already holds the padding (so every tap of every output
+   is in bounds): output (oh, ow) tap (kh, kw) reads p[(oh*sh + kh*dh)*pw + ow*sw + kw*dw].
+   16 output columns per vector, masked tail; stride 1 loads contiguously, stride 2 uses two
+   loads and an even/odd-lane permute, larger strides gather. 3x3 kernels with stride 1 or 2
+   (dilation 1) are unrolled with the weights in registers. Relu/Clip in registers, other
+   activations per output row. */
+static T512 inline __m512 load_s2(const float *src, int64_t cnt, __m512i sel, int64_t extra) {
+  const int64_t need = 2 * cnt - 1 + extra; /* elements src[0 .. need) are read */
+  const __mmask16 mlo = need >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << need) - 1u);
+  const __mmask16 mhi = need > 16 ? (__mmask16)((1u << (need - 16)) - 1u) : (__mmask16)0;
+  return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(mlo, src), sel,
+                                _mm512_maskz_loadu_ps(mhi, src + 16));
 }
 
-/* AVX-512 depthwise: 16 output columns per vector; columns where every tap is inside the
-   input ("interior") use masked vector loads (stride 1: contiguous, stride 2: two loads and an
-   even-lane permute, other strides: gather); border columns use depthwise_point. Relu/Clip are
-   applied in registers, other activations per output row. */
-T512 static void depthwise_avx512(const conv_geom *g, const float *x, const float *w, float bias,
-                                  float *y, graft_act_params act) {
-  const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
+T512 static void depthwise_avx512(const conv_geom *g, const float *p, int64_t pw, const float *w,
+                                  float bias, float *y, graft_act_params act) {
+  const int64_t OH = g->out[1], OW = g->out[2];
   const int64_t KH = g->kernel[1], KW = g->kernel[2], sh = g->stride[1], sw = g->stride[2];
-  const int64_t dh = g->dilation[1], dw = g->dilation[2], ph = g->pad_begin[1], pw = g->pad_begin[2];
-  int64_t L = 0, R = OW;
-  for (int64_t kw = 0; kw < KW; ++kw) {
-    const int64_t off = kw * dw - pw;
-    const int64_t lo = first_at_least(0, off, sw, OW), hi = first_at_least(IW, off, sw, OW);
-    if (lo > L) L = lo;
-    if (hi < R) R = hi;
-  }
-  if (R < L) R = L;
+  const int64_t dh = g->dilation[1], dw = g->dilation[2];
   const int clamp = act.kind == GRAFT_ACT_RELU ? 1 : (act.kind == GRAFT_ACT_CLIP ? 2 : 0);
   const int post = act.kind != GRAFT_ACT_NONE && !clamp;
   const __m512 vlo = _mm512_set1_ps(act.a), vhi = _mm512_set1_ps(act.b), zero = _mm512_setzero_ps();
+  const __m512 vb = _mm512_set1_ps(bias);
   const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
   const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
   const __m512i gidx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)sw));
+  const int k3 = KH == 3 && KW == 3 && dw == 1 && (sw == 1 || sw == 2);
+  __m512 w0 = zero, w1 = zero, w2 = zero, w3 = zero, w4 = zero, w5 = zero, w6 = zero, w7 = zero,
+         w8 = zero;
+  if (k3) {
+    w0 = _mm512_set1_ps(w[0]); w1 = _mm512_set1_ps(w[1]); w2 = _mm512_set1_ps(w[2]);
+    w3 = _mm512_set1_ps(w[3]); w4 = _mm512_set1_ps(w[4]); w5 = _mm512_set1_ps(w[5]);
+    w6 = _mm512_set1_ps(w[6]); w7 = _mm512_set1_ps(w[7]); w8 = _mm512_set1_ps(w[8]);
+  }
   for (int64_t oh = 0; oh < OH; ++oh) {
     float *yr = y + oh * OW;
-    for (int64_t o = 0; o < OW; ++o) {
-      if (o == L) o = R;
-      if (o >= OW) break;
-      float v = depthwise_point(g, x, w, bias, oh, o);
-      if (clamp == 1) v = v > 0.0f ? v : 0.0f;
-      else if (clamp == 2) v = v < act.a ? act.a : (v > act.b ? act.b : v);
-      yr[o] = v;
-    }
-    for (int64_t o = L; o < R; o += 16) {
-      const int64_t cnt = R - o < 16 ? R - o : 16;
-      const __mmask16 m = (__mmask16)((1u << cnt) - 1u);
-      __m512 acc = _mm512_set1_ps(bias);
-      for (int64_t kh = 0; kh < KH; ++kh) {
-        const int64_t ih = oh * sh - ph + kh * dh;
-        if (ih < 0 || ih >= IH) continue;
-        const float *xr = x + ih * IW;
-        const float *wk = w + kh * KW;
-        for (int64_t kw = 0; kw < KW; ++kw) {
-          const float *src = xr + o * sw + kw * dw - pw; /* in range: o >= L */
-          __m512 v;
-          if (sw == 1) {
-            v = _mm512_maskz_loadu_ps(m, src);
-          } else if (sw == 2) {
-            const int64_t need = 2 * cnt - 1; /* elements src[0 .. need) */
-            const __mmask16 mlo = need >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << need) - 1u);
-            const __mmask16 mhi = need > 16 ? (__mmask16)((1u << (need - 16)) - 1u) : (__mmask16)0;
-            v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(mlo, src), even,
-                                       _mm512_maskz_loadu_ps(mhi, src + 16));
-          } else {
-            v = _mm512_mask_i32gather_ps(zero, m, gidx, src, 4);
-          }
-          acc = _mm512_fmadd_ps(_mm512_set1_ps(wk[kw]), v, acc);
+    const float *r0 = p + oh * sh * pw;
+    for (int64_t o = 0; o < OW; o += 16) {
+      const int64_t cnt = OW - o < 16 ? OW - o : 16;
+      const __mmask16 m = cnt == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cnt) - 1u);
+      __m512 acc = vb;
+      if (k3) { /* one accumulator per kernel row: three short FMA chains */
+        const float *a0 = r0 + sw * o, *a1 = a0 + dh * pw, *a2 = a1 + dh * pw;
+        __m512 acc1, acc2;
+        if (sw == 1) {
+          acc = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, a0), acc);
+          acc1 = _mm512_mul_ps(w3, _mm512_maskz_loadu_ps(m, a1));
+          acc2 = _mm512_mul_ps(w6, _mm512_maskz_loadu_ps(m, a2));
+          acc = _mm512_fmadd_ps(w1, _mm512_maskz_loadu_ps(m, a0 + 1), acc);
+          acc1 = _mm512_fmadd_ps(w4, _mm512_maskz_loadu_ps(m, a1 + 1), acc1);
+          acc2 = _mm512_fmadd_ps(w7, _mm512_maskz_loadu_ps(m, a2 + 1), acc2);
+          acc = _mm512_fmadd_ps(w2, _mm512_maskz_loadu_ps(m, a0 + 2), acc);
+          acc1 = _mm512_fmadd_ps(w5, _mm512_maskz_loadu_ps(m, a1 + 2), acc1);
+          acc2 = _mm512_fmadd_ps(w8, _mm512_maskz_loadu_ps(m, a2 + 2), acc2);
+        } else {
+          acc = _mm512_fmadd_ps(w0, load_s2(a0, cnt, even, 0), acc);
+          acc1 = _mm512_mul_ps(w3, load_s2(a1, cnt, even, 0));
+          acc2 = _mm512_mul_ps(w6, load_s2(a2, cnt, even, 0));
+          acc = _mm512_fmadd_ps(w1, load_s2(a0, cnt, odd, 1), acc);
+          acc1 = _mm512_fmadd_ps(w4, load_s2(a1, cnt, odd, 1), acc1);
+          acc2 = _mm512_fmadd_ps(w7, load_s2(a2, cnt, odd, 1), acc2);
+          acc = _mm512_fmadd_ps(w2, load_s2(a0 + 2, cnt, even, 0), acc);
+          acc1 = _mm512_fmadd_ps(w5, load_s2(a1 + 2, cnt, even, 0), acc1);
+          acc2 = _mm512_fmadd_ps(w8, load_s2(a2 + 2, cnt, even, 0), acc2);
         }
+        acc = _mm512_add_ps(acc, _mm512_add_ps(acc1, acc2));
+      } else {
+        __m512 acc1 = zero;
+        for (int64_t kh = 0; kh < KH; ++kh) {
+          const float *xr = r0 + kh * dh * pw + o * sw;
+          for (int64_t kw = 0; kw < KW; ++kw) {
+            const float *src = xr + kw * dw;
+            __m512 v;
+            if (sw == 1) v = _mm512_maskz_loadu_ps(m, src);
+            else if (sw == 2) v = load_s2(src, cnt, even, 0);
+            else v = _mm512_mask_i32gather_ps(zero, m, gidx, src, 4);
+            if ((kh + kw) & 1) acc1 = _mm512_fmadd_ps(_mm512_set1_ps(w[kh * KW + kw]), v, acc1);
+            else acc = _mm512_fmadd_ps(_mm512_set1_ps(w[kh * KW + kw]), v, acc);
+          }
+        }
+        acc = _mm512_add_ps(acc, acc1);
       }
       if (clamp == 1) acc = _mm512_max_ps(acc, zero);
       else if (clamp == 2) acc = _mm512_min_ps(vhi, _mm512_max_ps(vlo, acc));
@@ -302,22 +358,141 @@ static void depthwise_avx2(const conv_geom *g, const float *x, const float *w, f
                            float *y, graft_act_params act) GRAFT_DEPTHWISE_BODY
 #endif
 
+/* Depthwise scratch: one zero-padded input plane (AVX-512 path only, but sized the same for
+   every machine); 0 when there are no pads. */
+static int depthwise_has_pads(const conv_geom *g) {
+  return g->pad_begin[1] || g->pad_begin[2] || g->pad_end[1] || g->pad_end[2];
+}
+static size_t depthwise_scratch(const conv_geom *g) {
+  if (!depthwise_has_pads(g)) return 0;
+  const int64_t ihp = g->in[1] + g->pad_begin[1] + g->pad_end[1];
+  const int64_t iwp = g->in[2] + g->pad_begin[2] + g->pad_end[2];
+  return graft_align_up((size_t)(ihp * iwp) * sizeof(float));
+}
+
 static void conv_depthwise(const conv_geom *g, const float *x, const float *w, const float *b,
-                           float *y, graft_act_params act) {
+                           float *y, graft_act_params act, void *scratch) {
   typedef void (*dw_fn)(const conv_geom *, const float *, const float *, float, float *,
                         graft_act_params);
   dw_fn fn = depthwise_generic;
+  const int64_t mult = g->cout / g->cin, ksz = g->kvol;
 #ifdef GRAFT_CONV_X86
   const graft_cpu_level lvl = graft_cpu_level_get();
-  if (lvl == GRAFT_CPU_AVX512) fn = depthwise_avx512;
-  else if (lvl == GRAFT_CPU_AVX2) fn = depthwise_avx2;
+  if (lvl == GRAFT_CPU_AVX512) {
+    const int pads = depthwise_has_pads(g);
+    const int64_t IH = g->in[1], IW = g->in[2];
+    const int64_t ihp = IH + g->pad_begin[1] + g->pad_end[1];
+    const int64_t iwp = IW + g->pad_begin[2] + g->pad_end[2];
+    float *plane = (float *)scratch;
+    for (int64_t n = 0; n < g->batch; ++n)
+      for (int64_t ic = 0; ic < g->cin; ++ic) {
+        const float *xc = x + (n * g->cin + ic) * g->in_size;
+        const float *src = xc;
+        if (pads) {
+          for (int64_t ih = 0; ih < ihp; ++ih) {
+            float *row = plane + ih * iwp;
+            const int64_t sh = ih - g->pad_begin[1];
+            if (sh < 0 || sh >= IH) {
+              memset(row, 0, (size_t)iwp * sizeof(float));
+              continue;
+            }
+            memset(row, 0, (size_t)g->pad_begin[2] * sizeof(float));
+            memcpy(row + g->pad_begin[2], xc + sh * IW, (size_t)IW * sizeof(float));
+            memset(row + g->pad_begin[2] + IW, 0, (size_t)(iwp - g->pad_begin[2] - IW) * sizeof(float));
+          }
+          src = plane;
+        }
+        for (int64_t q = 0; q < mult; ++q) {
+          const int64_t oc = ic * mult + q;
+          depthwise_avx512(g, src, pads ? iwp : IW, w + oc * ksz, b ? b[oc] : 0.0f,
+                           y + (n * g->cout + oc) * g->out_size, act);
+        }
+      }
+    return;
+  }
+  if (lvl == GRAFT_CPU_AVX2) fn = depthwise_avx2;
 #endif
-  const int64_t mult = g->cout / g->cin, ksz = g->kvol;
+  (void)scratch;
   for (int64_t n = 0; n < g->batch; ++n)
     for (int64_t oc = 0; oc < g->cout; ++oc) {
       const int64_t ic = oc / mult;
       fn(g, x + (n * g->cin + ic) * g->in_size, w + oc * ksz, b ? b[oc] : 0.0f,
          y + (n * g->cout + oc) * g->out_size, act);
+    }
+}
+
+/* Fills the used stride-phase planes of one group (see window_plan). */
+static void window_fill_planes(const conv_geom *g, const window_plan *p, const float *xg,
+                               float *planes) {
+  const int64_t cg = g->cin / g->group, sh = g->stride[1], sw = g->stride[2];
+  const int64_t IH = g->in[1], IW = g->in[2], pt = g->pad_begin[1], pl = g->pad_begin[2];
+  unsigned char used_h[WINDOW_MAX_PHASES] = {0}, used_w[WINDOW_MAX_PHASES] = {0};
+  for (int64_t kh = 0; kh < g->kernel[1]; ++kh) used_h[(kh * g->dilation[1]) % sh] = 1;
+  for (int64_t kw = 0; kw < g->kernel[2]; ++kw) used_w[(kw * g->dilation[2]) % sw] = 1;
+  for (int64_t ch = 0; ch < cg; ++ch)
+    for (int64_t ph = 0; ph < sh; ++ph)
+      for (int64_t pw = 0; pw < sw; ++pw) {
+        if (!used_h[ph] || !used_w[pw]) continue;
+        float *plane = planes + ((ch * sh + ph) * sw + pw) * p->ph2 * p->pw2;
+        /* valid q: 0 <= q*sw + pw - pl < IW */
+        const int64_t qlo = first_at_least(0, pw - pl, sw, p->pw2);
+        const int64_t qhi = first_at_least(IW, pw - pl, sw, p->pw2);
+        for (int64_t r = 0; r < p->ph2; ++r) {
+          float *row = plane + r * p->pw2;
+          const int64_t ih = r * sh + ph - pt;
+          if (ih < 0 || ih >= IH || qhi <= qlo) {
+            memset(row, 0, (size_t)p->pw2 * sizeof(float));
+            continue;
+          }
+          const float *src = xg + (ch * IH + ih) * IW;
+          memset(row, 0, (size_t)qlo * sizeof(float));
+          if (sw == 1) {
+            memcpy(row + qlo, src + qlo + pw - pl, (size_t)(qhi - qlo) * sizeof(float));
+          } else {
+            for (int64_t q = qlo; q < qhi; ++q) row[q] = src[q * sw + pw - pl];
+          }
+          memset(row + qhi, 0, (size_t)(p->pw2 - qhi) * sizeof(float));
+        }
+      }
+}
+
+static void conv_window(const conv_geom *g, const float *x, const float *w, const float *b,
+                        float *y, graft_act_params act, void *scratch) {
+  const window_plan p = window_plan_of(g);
+  const int64_t cg = g->cin / g->group, mg = g->cout / g->group, kg = cg * g->kvol;
+  const int64_t OH = g->out[1], OW = g->out[2];
+  float *planes = (float *)scratch;
+  float *tmp = (float *)((char *)scratch + p.copy_bytes);
+  void *gemm_scratch = (char *)scratch + p.copy_bytes + p.out_bytes;
+  graft_sgemm_window win;
+  win.c_stride = g->stride[1] * g->stride[2] * p.ph2 * p.pw2;
+  win.kh_count = g->kernel[1];
+  win.kw_count = g->kernel[2];
+  win.dil_h = g->dilation[1];
+  win.dil_w = g->dilation[2];
+  win.stride_h = g->stride[1];
+  win.stride_w = g->stride[2];
+  win.plane_h = p.ph2;
+  win.plane_w = p.pw2;
+  win.out_w = p.compact ? OW : 0;
+  for (int64_t n = 0; n < g->batch; ++n)
+    for (int64_t gi = 0; gi < g->group; ++gi) {
+      const float *xg = x + (n * g->cin + gi * cg) * g->in_size;
+      float *yg = y + (n * g->cout + gi * mg) * g->out_size;
+      win.x = xg;
+      if (p.need_copy) {
+        window_fill_planes(g, &p, xg, planes);
+        win.x = planes;
+      }
+      graft_sgemm_a a = {w + gi * mg * kg, kg, 1, 1.0f};
+      graft_sgemm_b bm = {0, 0, 0, 0, &win};
+      graft_sgemm_c cm = {p.need_compact ? tmp : yg, p.ncols, 0, b ? b + gi * mg : 0, 0, act};
+      graft_sgemm(mg, p.ncols, kg, &a, &bm, &cm, gemm_scratch);
+      if (p.need_compact)
+        for (int64_t m = 0; m < mg; ++m)
+          for (int64_t oh = 0; oh < OH; ++oh)
+            memcpy(yg + m * g->out_size + oh * OW, tmp + m * p.ncols + oh * p.pw2,
+                   (size_t)OW * sizeof(float));
     }
 }
 
@@ -332,12 +507,16 @@ graft_status graft_conv_f32_eval(const graft_call *c) {
   const graft_act_params act = graft_act_of(c);
   const conv_path path = conv_path_of(&g);
   if (g.out_size == 0 || g.batch == 0 || g.cout == 0) return GRAFT_OK;
+  if (c->scratch_bytes < graft_conv_f32_scratch(c)) return GRAFT_E_ARENA_TOO_SMALL;
   if (path == PATH_DEPTHWISE) {
-    conv_depthwise(&g, x, w, b, y, act);
+    conv_depthwise(&g, x, w, b, y, act, c->scratch);
     return GRAFT_OK;
   }
   const int64_t cg = g.cin / g.group, mg = g.cout / g.group, kg = cg * g.kvol;
-  if (c->scratch_bytes < graft_sgemm_scratch(mg, g.out_size, kg)) return GRAFT_E_ARENA_TOO_SMALL;
+  if (path == PATH_WINDOW) {
+    conv_window(&g, x, w, b, y, act, c->scratch);
+    return GRAFT_OK;
+  }
   graft_sgemm_conv cv;
   for (int i = 0; i < 3; ++i) {
     cv.in[i] = g.in[i];
@@ -351,7 +530,7 @@ graft_status graft_conv_f32_eval(const graft_call *c) {
     for (int64_t gi = 0; gi < g.group; ++gi) {
       const float *xg = x + (n * g.cin + gi * cg) * g.in_size;
       graft_sgemm_a a = {w + gi * mg * kg, kg, 1, 1.0f};
-      graft_sgemm_b bm = {xg, g.in_size, 1, 0};
+      graft_sgemm_b bm = {xg, g.in_size, 1, 0, 0};
       if (path == PATH_GENERAL) {
         cv.x = xg;
         bm.conv = &cv;
@@ -439,7 +618,7 @@ graft_status graft_conv_transpose_f32_eval(const graft_call *c) {
       if (g.in_size > 0 && cg > 0) {
         /* W_g is (cg, rows) row-major; A = W_g^T: element (r, c) at r + c*rows. */
         graft_sgemm_a a = {w + gi * cg * rows, 1, rows, 1.0f};
-        graft_sgemm_b bm = {x + (n * g.cin + gi * cg) * g.in_size, g.in_size, 1, 0};
+        graft_sgemm_b bm = {x + (n * g.cin + gi * cg) * g.in_size, g.in_size, 1, 0, 0};
         graft_sgemm_c cm = {col, g.in_size, 0, 0, 0, none};
         graft_sgemm(rows, g.in_size, cg, &a, &bm, &cm, gemm_scratch);
         col2im(&g, mg, col, yg);

@@ -87,7 +87,7 @@ graft_status graft_gemm_f32_eval(const graft_call *c) {
   const float alpha = graft_attr_float(c, GRAFT_ATTR_ALPHA, 1.0f);
   const float beta = graft_attr_float(c, GRAFT_ATTR_BETA, 1.0f);
   graft_sgemm_a am = {a, g.trans_a ? 1 : g.k, g.trans_a ? g.m : 1, alpha};
-  graft_sgemm_b bm = {b, g.trans_b ? 1 : g.n, g.trans_b ? g.k : 1, 0};
+  graft_sgemm_b bm = {b, g.trans_b ? 1 : g.n, g.trans_b ? g.k : 1, 0, 0};
   graft_sgemm_c cm = {y, g.n, 0, 0, 0, graft_act_of(c)};
   const graft_tensor *ct = g.cten;
   if (ct && beta != 0.0f && g.m > 0 && g.n > 0) {
@@ -199,7 +199,7 @@ graft_status graft_matmul_f32_eval(const graft_call *c) {
   const graft_tensor *bt = c->n_inputs > 2 ? c->inputs[2] : 0;
   float *y = (float *)c->outputs[0]->data;
   graft_sgemm_a am = {a, g.k, 1, 1.0f};
-  graft_sgemm_b bm = {b, g.b_vec ? 1 : g.n, 1, 0};
+  graft_sgemm_b bm = {b, g.b_vec ? 1 : g.n, 1, 0, 0};
   graft_sgemm_c cm = {y, g.n, 0, 0, bt ? (const float *)bt->data : 0, graft_act_of(c)};
   if (matmul_folds(&g)) {
     graft_sgemm(g.m * g.batch_count, g.n, g.k, &am, &bm, &cm, c->scratch);

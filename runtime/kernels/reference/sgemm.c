@@ -27,7 +27,7 @@
 #define GRAFT_SGEMM_KC 256
 #endif
 #ifndef GRAFT_SGEMM_NC
-#define GRAFT_SGEMM_NC 3072
+#define GRAFT_SGEMM_NC 480
 #endif
 
 #define MAX_MR 8
@@ -78,20 +78,25 @@ static float epi_scalar(float x, const float *cp, int i, int j, const ukr_epi *e
 static void ukr_generic(int64_t kc, const float *a, int64_t lda, const float *b, float *c,
                         int64_t ldc, const ukr_epi *e) {
   (void)lda;
-  float acc[GEN_MR][GEN_NR];
-  for (int i = 0; i < GEN_MR; ++i)
-    for (int j = 0; j < GEN_NR; ++j) acc[i][j] = 0.0f;
+  float c0[GEN_NR], c1[GEN_NR], c2[GEN_NR], c3[GEN_NR];
+  for (int j = 0; j < GEN_NR; ++j) c0[j] = c1[j] = c2[j] = c3[j] = 0.0f;
   for (int64_t k = 0; k < kc; ++k) {
-    for (int i = 0; i < GEN_MR; ++i) {
-      const float av = a[i];
-      for (int j = 0; j < GEN_NR; ++j) acc[i][j] += av * b[j];
+    const float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    for (int j = 0; j < GEN_NR; ++j) {
+      const float bj = b[j];
+      c0[j] += a0 * bj;
+      c1[j] += a1 * bj;
+      c2[j] += a2 * bj;
+      c3[j] += a3 * bj;
     }
     a += GEN_MR;
     b += GEN_NR;
   }
-  for (int i = 0; i < GEN_MR; ++i) {
-    float *cp = c + i * ldc;
-    for (int j = 0; j < GEN_NR; ++j) cp[j] = epi_scalar(acc[i][j], cp, i, j, e);
+  for (int j = 0; j < GEN_NR; ++j) {
+    c[j] = epi_scalar(c0[j], c, 0, j, e);
+    c[ldc + j] = epi_scalar(c1[j], c + ldc, 1, j, e);
+    c[2 * ldc + j] = epi_scalar(c2[j], c + 2 * ldc, 2, j, e);
+    c[3 * ldc + j] = epi_scalar(c3[j], c + 3 * ldc, 3, j, e);
   }
 }
 
@@ -342,12 +347,50 @@ static int64_t first_at_least(int64_t lo, int64_t off, int64_t s, int64_t n) {
   return o > n ? n : o;
 }
 
+/* d[i] = s[i*stride] for i < n (stride >= 2). */
+typedef void (*strided_copy_fn)(float *d, const float *s, int64_t n, int64_t stride);
+
+static void strided_copy_generic(float *d, const float *s, int64_t n, int64_t stride) {
+  for (int64_t i = 0; i < n; ++i) d[i] = s[i * stride];
+}
+
+#ifdef GRAFT_SGEMM_X86
+/* Stride 2: two masked loads and an even-lane permute per 16 outputs; others: masked gather.
+   Masked-off lanes are never read, so no element past s[(n-1)*stride] is touched. */
+static T512 void strided_copy_512(float *d, const float *s, int64_t n, int64_t stride) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i gidx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)stride));
+  for (int64_t i = 0; i < n; i += 16) {
+    const int64_t cnt = n - i < 16 ? n - i : 16;
+    const __mmask16 m = cnt == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cnt) - 1u);
+    const float *src = s + i * stride;
+    __m512 v;
+    if (stride == 2) {
+      const int64_t need = 2 * cnt - 1;
+      const __mmask16 mlo = need >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << need) - 1u);
+      const __mmask16 mhi = need > 16 ? (__mmask16)((1u << (need - 16)) - 1u) : (__mmask16)0;
+      v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(mlo, src), even,
+                                 _mm512_maskz_loadu_ps(mhi, src + 16));
+    } else {
+      v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, gidx, src, 4);
+    }
+    _mm512_mask_storeu_ps(d + i, m, v);
+  }
+}
+#endif
+
 /* Implicit im2col rows [k0, k0+kc) x cols [n0, n0+nc) -> panels kc x w (full panels are nr
    wide, the last one is narrower and zero-padded to its width). Row-outer: the (c, kd, kh, kw)
    of each row is advanced incrementally (no divisions), then the row's columns are walked as
    runs that stop at output-row and panel boundaries; each run is a zero fill or a copy. */
 static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int64_t n0,
                         int64_t nc, int nr, int unit, float *dst) {
+  strided_copy_fn scopy = strided_copy_generic;
+#ifdef GRAFT_SGEMM_X86
+  if (graft_cpu_level_get() == GRAFT_CPU_AVX512 && cv->stride[2] * 16 < ((int64_t)1 << 30))
+    scopy = strided_copy_512;
+#endif
   const int64_t ID = cv->in[0], IH = cv->in[1], IW = cv->in[2];
   const int64_t OH = cv->out[1], OW = cv->out[2];
   const int64_t KD = cv->kernel[0], KH = cv->kernel[1], KW = cv->kernel[2];
@@ -389,8 +432,7 @@ static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int6
           if (sw == 1) {
             memcpy(dd, row + a + offw, (size_t)(bnd - a) * sizeof(float)); /* a >= lo: in range */
           } else {
-            const float *src = row + a * sw + offw;
-            for (int64_t o = 0; o < bnd - a; ++o) dd[o] = src[o * sw];
+            scopy(dd, row + a * sw + offw, bnd - a, sw);
           }
         }
         if (end > bnd) memset(d + (bnd - ow), 0, (size_t)(end - bnd) * sizeof(float));
@@ -429,6 +471,141 @@ static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int6
   }
 }
 
+/* Offset of tap (kh, kw) in a channel's phase planes (see graft_sgemm_window). */
+static int64_t window_tap(const graft_sgemm_window *win, int64_t kh, int64_t kw) {
+  const int64_t h = kh * win->dil_h, w = kw * win->dil_w;
+  const int64_t phase = (h % win->stride_h) * win->stride_w + w % win->stride_w;
+  return (phase * win->plane_h + h / win->stride_h) * win->plane_w + w / win->stride_w;
+}
+
+/* Shifted-window B rows [k0, k0+kc) x cols [n0, n0+nc) -> panels kc x w: each panel row is
+   one contiguous copy. */
+static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc, int64_t n0,
+                          int64_t nc, int nr, int unit, float *dst) {
+  const int64_t full_panels = nc / nr, last_real = nc - full_panels * nr;
+  const int64_t last_w = last_real ? round_up(last_real, unit) : 0;
+  const int64_t kv = win->kh_count * win->kw_count;
+  int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const float *src = win->x + ch * win->c_stride + window_tap(win, kh, kw) + n0;
+    for (int64_t p = 0; p < full_panels; ++p)
+      memcpy(dst + p * nr * kc + kk * nr, src + p * nr, (size_t)nr * sizeof(float));
+    if (last_real) {
+      float *lp = dst + full_panels * nr * kc + kk * last_w;
+      memcpy(lp, src + full_panels * nr, (size_t)last_real * sizeof(float));
+      for (int64_t t = last_real; t < last_w; ++t) lp[t] = 0.0f;
+    }
+    if (++kw == win->kw_count) {
+      kw = 0;
+      if (++kh == win->kh_count) {
+        kh = 0;
+        ++ch;
+      }
+    }
+  }
+}
+
+/* Compact window (out_w > 0): columns walk the (oh, ow) grid; each run inside one output row
+   and one panel is a contiguous copy from the plane. `copy` moves n floats. */
+typedef void (*copy_fn)(float *d, const float *s, int64_t n);
+
+static void copy_memcpy(float *d, const float *s, int64_t n) { memcpy(d, s, (size_t)n * sizeof(float)); }
+
+static void pack_b_window_compact(const graft_sgemm_window *win, int64_t k0, int64_t kc,
+                                  int64_t n0, int64_t nc, int nr, int unit, float *dst,
+                                  copy_fn copy) {
+  const int64_t full_panels = nc / nr, last_real = nc - full_panels * nr;
+  const int64_t last_w = last_real ? round_up(last_real, unit) : 0;
+  const int64_t kv = win->kh_count * win->kw_count, OW = win->out_w, PW = win->plane_w;
+  const int64_t oh0 = n0 / OW, ow0 = n0 % OW;
+  int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const float *base = win->x + ch * win->c_stride + window_tap(win, kh, kw);
+    int64_t oh = oh0, ow = ow0, j = 0, p = 0, jj = 0;
+    int64_t wp = full_panels > 0 ? nr : last_w;
+    float *pd = dst + kk * wp;
+    while (j < nc) {
+      int64_t run = OW - ow;
+      if (run > wp - jj) run = wp - jj;
+      if (run > nc - j) run = nc - j;
+      copy(pd + jj, base + oh * PW + ow, run);
+      j += run;
+      jj += run;
+      ow += run;
+      if (ow == OW) {
+        ow = 0;
+        ++oh;
+      }
+      if (jj == wp && j < nc) {
+        ++p;
+        jj = 0;
+        wp = p < full_panels ? nr : last_w;
+        pd = dst + p * nr * kc + kk * wp;
+      }
+    }
+    if (last_real) {
+      float *lp = dst + full_panels * nr * kc + kk * last_w;
+      for (int64_t t = last_real; t < last_w; ++t) lp[t] = 0.0f;
+    }
+    if (++kw == win->kw_count) {
+      kw = 0;
+      if (++kh == win->kh_count) {
+        kh = 0;
+        ++ch;
+      }
+    }
+  }
+}
+
+#ifdef GRAFT_SGEMM_X86
+static T512 void copy_512(float *d, const float *s, int64_t n) {
+  int64_t t = 0;
+  for (; t + 16 <= n; t += 16) _mm512_storeu_ps(d + t, _mm512_loadu_ps(s + t));
+  if (t < n) {
+    const __mmask16 m = (__mmask16)((1u << (n - t)) - 1u);
+    _mm512_mask_storeu_ps(d + t, m, _mm512_maskz_loadu_ps(m, s + t));
+  }
+}
+
+/* The same for 48-wide panels with AVX-512 (panel rows are 64-byte aligned). */
+static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, int64_t kc,
+                                   int64_t n0, int64_t nc, float *dst) {
+  const int64_t nr = 48, full_panels = nc / nr, last_real = nc - full_panels * nr;
+  const int64_t last_w = last_real ? round_up(last_real, 16) : 0;
+  const int64_t kv = win->kh_count * win->kw_count;
+  int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const float *src = win->x + ch * win->c_stride + window_tap(win, kh, kw) + n0;
+    float *d = dst + kk * nr;
+    for (int64_t p = 0; p < full_panels; ++p) {
+      const __m512 v0 = _mm512_loadu_ps(src), v1 = _mm512_loadu_ps(src + 16),
+                   v2 = _mm512_loadu_ps(src + 32);
+      _mm512_store_ps(d, v0);
+      _mm512_store_ps(d + 16, v1);
+      _mm512_store_ps(d + 32, v2);
+      src += nr;
+      d += nr * kc;
+    }
+    if (last_real) {
+      float *lp = dst + full_panels * nr * kc + kk * last_w;
+      for (int64_t t = 0; t < last_w; t += 16) {
+        const int64_t left = last_real - t;
+        const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF
+                                       : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u));
+        _mm512_store_ps(lp + t, _mm512_maskz_loadu_ps(m, src + t));
+      }
+    }
+    if (++kw == win->kw_count) {
+      kw = 0;
+      if (++kh == win->kh_count) {
+        kh = 0;
+        ++ch;
+      }
+    }
+  }
+}
+#endif
+
 /* ---- driver ------------------------------------------------------------------------------- */
 
 static int is_clamp_act(int32_t kind) {
@@ -449,11 +626,141 @@ static void sgemm_k0(int64_t m, int64_t n, const graft_sgemm_c *c) {
   }
 }
 
+/* ---- matrix-vector path (M <= 2) ---------------------------------------------------------
+   A tile of MR rows would waste most of its work and packing B would cost a full copy of B for
+   one use, so each output row is computed straight from B: dot products when B's columns are
+   contiguous along K (B transposed, e.g. Gemm transB), otherwise an axpy sweep over B's rows in
+   chunks of GEMV_CHUNK columns. Products land in a stack chunk, then the scalar epilogue. */
+
+#define GEMV_CHUNK 128
+
+/* out[j] = sum_k a[k] * B(k, j0 + j) for j < cnt. */
+typedef void (*gemv_fn)(int64_t k, const float *a, const graft_sgemm_b *b, int64_t j0,
+                        int64_t cnt, float *out);
+
+static void gemv_generic(int64_t k, const float *a, const graft_sgemm_b *b, int64_t j0,
+                         int64_t cnt, float *out) {
+  if (b->rs == 1) {
+    for (int64_t j = 0; j < cnt; ++j) {
+      const float *bj = b->p + (j0 + j) * b->cs;
+      float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+      int64_t q = 0;
+      for (; q + 4 <= k; q += 4) {
+        s0 += a[q] * bj[q];
+        s1 += a[q + 1] * bj[q + 1];
+        s2 += a[q + 2] * bj[q + 2];
+        s3 += a[q + 3] * bj[q + 3];
+      }
+      for (; q < k; ++q) s0 += a[q] * bj[q];
+      out[j] = (s0 + s1) + (s2 + s3);
+    }
+  } else {
+    for (int64_t j = 0; j < cnt; ++j) out[j] = 0.0f;
+    for (int64_t q = 0; q < k; ++q) {
+      const float av = a[q];
+      const float *bq = b->p + q * b->rs + j0;
+      for (int64_t j = 0; j < cnt; ++j) out[j] += av * bq[j];
+    }
+  }
+}
+
+#ifdef GRAFT_SGEMM_X86
+static T512 INL __mmask16 mask_of(int64_t left) {
+  return left >= 16 ? (__mmask16)0xFFFF : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u));
+}
+
+static T512 void gemv_avx512(int64_t k, const float *a, const graft_sgemm_b *b, int64_t j0,
+                             int64_t cnt, float *out) {
+  if (b->rs == 1) {
+    int64_t j = 0;
+    for (; j + 4 <= cnt; j += 4) {
+      const float *b0 = b->p + (j0 + j) * b->cs, *b1 = b0 + b->cs, *b2 = b1 + b->cs, *b3 = b2 + b->cs;
+      __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+      for (int64_t q = 0; q < k; q += 16) {
+        const __mmask16 m = mask_of(k - q);
+        const __m512 va = _mm512_maskz_loadu_ps(m, a + q);
+        s0 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, b0 + q), s0);
+        s1 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, b1 + q), s1);
+        s2 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, b2 + q), s2);
+        s3 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, b3 + q), s3);
+      }
+      out[j] = _mm512_reduce_add_ps(s0);
+      out[j + 1] = _mm512_reduce_add_ps(s1);
+      out[j + 2] = _mm512_reduce_add_ps(s2);
+      out[j + 3] = _mm512_reduce_add_ps(s3);
+    }
+    for (; j < cnt; ++j) {
+      const float *bj = b->p + (j0 + j) * b->cs;
+      __m512 s0 = _mm512_setzero_ps();
+      for (int64_t q = 0; q < k; q += 16) {
+        const __mmask16 m = mask_of(k - q);
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + q), _mm512_maskz_loadu_ps(m, bj + q), s0);
+      }
+      out[j] = _mm512_reduce_add_ps(s0);
+    }
+  } else {
+    /* GEMV_CHUNK = 128 columns: 8 accumulators. */
+    __mmask16 mk[8];
+    for (int v = 0; v < 8; ++v) mk[v] = mask_of(cnt - 16 * v);
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    for (int64_t q = 0; q < k; ++q) {
+      const __m512 av = _mm512_set1_ps(a[q]);
+      const float *bq = b->p + q * b->rs + j0;
+      c0 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mk[0], bq), c0);
+      c1 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mk[1], bq + 16), c1);
+      c2 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mk[2], bq + 32), c2);
+      c3 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mk[3], bq + 48), c3);
+      c4 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mk[4], bq + 64), c4);
+      c5 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mk[5], bq + 80), c5);
+      c6 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mk[6], bq + 96), c6);
+      c7 = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mk[7], bq + 112), c7);
+    }
+    _mm512_mask_storeu_ps(out, mk[0], c0);
+    _mm512_mask_storeu_ps(out + 16, mk[1], c1);
+    _mm512_mask_storeu_ps(out + 32, mk[2], c2);
+    _mm512_mask_storeu_ps(out + 48, mk[3], c3);
+    _mm512_mask_storeu_ps(out + 64, mk[4], c4);
+    _mm512_mask_storeu_ps(out + 80, mk[5], c5);
+    _mm512_mask_storeu_ps(out + 96, mk[6], c6);
+    _mm512_mask_storeu_ps(out + 112, mk[7], c7);
+  }
+}
+#endif
+
+static void sgemm_gemv(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a,
+                       const graft_sgemm_b *b, const graft_sgemm_c *c) {
+  gemv_fn fn = gemv_generic;
+#ifdef GRAFT_SGEMM_X86
+  if (graft_cpu_level_get() == GRAFT_CPU_AVX512) fn = gemv_avx512;
+#endif
+  float prod[GEMV_CHUNK];
+  for (int64_t i = 0; i < m; ++i) {
+    const float *arow = a->p + i * a->rs;
+    float *crow = c->p + i * c->ldc;
+    for (int64_t j0 = 0; j0 < n; j0 += GEMV_CHUNK) {
+      const int64_t cnt = n - j0 < GEMV_CHUNK ? n - j0 : GEMV_CHUNK;
+      fn(k, arow, b, j0, cnt, prod);
+      for (int64_t j = 0; j < cnt; ++j) {
+        float x = a->alpha * prod[j];
+        if (c->accumulate) x += crow[j0 + j];
+        if (c->row_bias) x += c->row_bias[i];
+        if (c->col_bias) x += c->col_bias[j0 + j];
+        crow[j0 + j] = x;
+      }
+      graft_act_apply_f32(crow + j0, (size_t)cnt, c->act);
+    }
+  }
+}
+
 void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const graft_sgemm_b *b,
                  const graft_sgemm_c *c, void *scratch) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     sgemm_k0(m, n, c);
+    return;
+  }
+  if (m <= 2 && a->cs == 1 && !b->conv && !b->window && (b->rs == 1 || b->cs == 1)) {
+    sgemm_gemv(m, n, k, a, b, c);
     return;
   }
   const isa_desc *isa = pick_isa();
@@ -463,6 +770,9 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
   float *bpack = (float *)((char *)scratch + graft_align_up((size_t)(bl.mc * bl.kc) * sizeof(float)));
   const int clamp = c->act.kind == GRAFT_ACT_RELU ? 1 : (c->act.kind == GRAFT_ACT_CLIP ? 2 : 0);
   const int post_act = !is_clamp_act(c->act.kind);
+  /* Row-major A (weights, most Gemm/MatMul left operands) is read in place by the "u"
+     micro-kernels: no packing of A per column block (measured faster here for every shape,
+     4 KiB-multiple row strides included). Transposed A is packed. */
   const int direct_a = isa->kernel_u[0] != 0 && a->cs == 1;
 
   for (int64_t jc = 0; jc < n; jc += bl.nc) {
@@ -470,7 +780,34 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
     for (int64_t pc = 0; pc < k; pc += bl.kc) {
       const int64_t kc = k - pc < bl.kc ? k - pc : bl.kc;
       const int first = pc == 0, last = pc + kc == k;
-      if (b->conv) pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
+      if (b->window && b->window->out_w > 0) {
+        copy_fn copy = copy_memcpy;
+#ifdef GRAFT_SGEMM_X86
+        if (isa == &isa_avx512) copy = copy_512;
+#endif
+        pack_b_window_compact(b->window, pc, kc, jc, nc, nr, unit, bpack, copy);
+      } else if (b->window) {
+#ifdef GRAFT_SGEMM_X86
+        if (isa == &isa_avx512) pack_b_window_512(b->window, pc, kc, jc, nc, bpack);
+        else
+#endif
+          pack_b_window(b->window, pc, kc, jc, nc, nr, unit, bpack);
+      } else if (b->conv) {
+        pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
+      }
+#ifdef GRAFT_SGEMM_X86
+      else if (isa == &isa_avx512 && b->cs == 1) {
+        /* Row-major B is a window with one tap: rows are contiguous slices. */
+        graft_sgemm_window rows;
+        rows.x = b->p;
+        rows.c_stride = b->rs;
+        rows.kh_count = rows.kw_count = 1;
+        rows.dil_h = rows.dil_w = rows.stride_h = rows.stride_w = 1;
+        rows.plane_h = rows.plane_w = 0;
+        rows.out_w = 0;
+        pack_b_window_512(&rows, pc, kc, jc, nc, bpack);
+      }
+#endif
       else pack_b_strided(b, pc, kc, jc, nc, nr, unit, bpack);
       for (int64_t ic = 0; ic < m; ic += bl.mc) {
         const int64_t mc = m - ic < bl.mc ? m - ic : bl.mc;

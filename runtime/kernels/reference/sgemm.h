@@ -34,6 +34,25 @@ typedef struct graft_sgemm_conv {
   int64_t pad[3];     /* begin pads */
 } graft_sgemm_conv;
 
+/* Shifted-window B for 1-D/2-D convolutions over a zero-padded input image split into
+   stride phases: phase (ph, pw) of channel c is the plane P[r][q] = image[r*sh + ph][q*sw + pw]
+   (plane_h x plane_w, planes stored [c][ph][pw][plane_h][plane_w]). Tap (kh, kw) of output
+   (oh, ow) then reads phase ((kh*dh) % sh, (kw*dw) % sw) at row oh + kh*dh/sh, column
+   ow + kw*dw/sw, so element (k, n), k = (c, kh, kw), n = oh*plane_w + ow, is
+   x[c*c_stride + tap(kh, kw) + n]: every row of B is one contiguous slice. Columns index the
+   plane-width output grid, so columns with ow >= output width are computed and must be
+   discarded by the caller -- unless out_w > 0: then column n = oh*out_w + ow reads
+   x[c*c_stride + tap(kh, kw) + oh*plane_w + ow] (rows of B are out_w-long slices, packed
+   without the extra columns). With unit strides there is one phase: the padded image. */
+typedef struct graft_sgemm_window {
+  const float *x;
+  int64_t c_stride;              /* floats between channels */
+  int64_t kh_count, kw_count;
+  int64_t dil_h, dil_w, stride_h, stride_w;
+  int64_t plane_h, plane_w;
+  int64_t out_w;                 /* > 0: compact columns, n = oh*out_w + ow (no extra columns) */
+} graft_sgemm_window;
+
 typedef struct graft_sgemm_a {
   const float *p;
   int64_t rs, cs;     /* element (i, k) is p[i*rs + k*cs] */
@@ -44,6 +63,7 @@ typedef struct graft_sgemm_b {
   const float *p;
   int64_t rs, cs;                /* element (k, n) is p[k*rs + n*cs] (when conv is NULL) */
   const graft_sgemm_conv *conv;  /* non-NULL: B is this convolution's implicit im2col */
+  const graft_sgemm_window *window; /* non-NULL: B is this shifted window (conv is NULL) */
 } graft_sgemm_b;
 
 typedef struct graft_sgemm_c {
