@@ -25,6 +25,22 @@ struct PassNumericTests {
     try expectSameOutputs(b.graph, after)
   }
 
+  /// Two convs share W and b; only one is followed by a BN: the other keeps the originals.
+  @Test func batchNormIntoConvWithSharedWeights() throws {
+    var b = GraphBuilder(seed: 59)
+    convInput(&b)
+    b.node("Conv", ["x", "w", "b"], ["c2"], [attr("kernel_shape", [3, 3]), attr("pads", [1, 1, 1, 1])],
+           name: "conv_twin", dims: [[1, 4, 8, 8]])
+    addBatchNorm(&b, "c", "n", channels: 4, dims: [1, 4, 8, 8])
+    b.node("Add", ["n", "c2"], ["y"], name: "sum", dims: [[1, 4, 8, 8]])
+    b.output("y")
+    let after = try runPasses([FoldBatchNorm(), DeadCode()], b.graph)
+    #expect(after.nodes.map(\.opType) == ["Conv", "Conv", "Add"])
+    #expect(after.nodes[1].inputs == ["x", "w", "b"])
+    #expect(after.nodes[0].inputs == ["x", "w_bnfold", "b_bnfold"])
+    try expectSameOutputs(b.graph, after)
+  }
+
   @Test(arguments: [1, 2])
   func batchNormIntoConvTranspose(group: Int) throws {
     var b = GraphBuilder(seed: 3)
