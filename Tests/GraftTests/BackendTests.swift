@@ -122,6 +122,12 @@ import GraftRuntime
     #expect(byName["r"]?.offset == byName["f"]?.offset)
     #expect(MemoryPlanner.violations(compiled.planBuffers, offsets: compiled.planOffsets,
                                      arenaBytes: compiled.arenaBytes).isEmpty)
+    #expect(S.tensorOverlaps(compiled).isEmpty)
+    // The checker itself finds a broken plan: the first node's output moved onto its input.
+    var broken = compiled
+    let first = broken.nodes[0]
+    broken.tensors[Int(first.outputs[0])].offset = broken.tensors[Int(first.inputs[0])].offset
+    #expect(!S.tensorOverlaps(broken).isEmpty)
   }
 
   /// Every unsupported node is reported, one line each, and the error is `.unsupported`.
@@ -167,6 +173,20 @@ import GraftRuntime
         #expect(e.description == message)
       }
     }
+  }
+
+  /// A graph output that is a constant is copied into the arena and keeps its name.
+  @Test func constantOutputKeepsItsName() throws {
+    var g = Graph(name: "const")
+    g.inputs = [S.input("x", .float32, [3])]
+    g.outputs = [S.output("y"), S.output("c")]
+    g.initializers = [("c", .float32([2], [4, 5]))]
+    g.nodes = [Node(opType: "Neg", inputs: ["x"], outputs: ["y"])]
+    let x = Tensor.float32([3], [1, -2, 3])
+    let mine = try S.runGraft(g, ["x": x])
+    let ref = try S.runReference(g, ["x": x])
+    #expect(mine.map(\.name) == ["y", "c"])
+    for (m, r) in zip(mine, ref) { #expect(Self.close(m.tensor, r.tensor)) }
   }
 
   @Test func runnerRejectsWrongInputs() throws {
