@@ -21,8 +21,8 @@ build-debug: setup
 
 demo: build
 	@mkdir -p out/demo
-	$(GRAFT) inspect $(SAMPLE).onnx
-	$(GRAFT) compile $(SAMPLE).onnx -o out/demo/sample.graft
+	$(GRAFT) inspect $(SAMPLE).onnx --input-shape x=1x3x48x192
+	$(GRAFT) compile $(SAMPLE).onnx -o out/demo/sample.graft --input-shape x=1x3x48x192
 	$(GRAFT) run out/demo/sample.graft --input x=$(SAMPLE).input_0.npy --output-dir out/demo
 	$(GRAFT) check $(SAMPLE).onnx --input x=$(SAMPLE).input_0.npy
 
