@@ -3,7 +3,7 @@ import GraftIR
 /// Small local fusions that pay off on the corpus.
 ///
 /// Contract:
-/// - `Conv → Mul(., c)` with a constant per-output-channel (or one-element) float32 `c` scales
+/// - `Conv → Mul(., c)` (or `Mul(c, .)`) with a constant per-output-channel (or one-element) float32 `c` scales
 ///   the Conv's weights and bias; `Conv → Add(., c)` adds `c` to the bias. `c` must broadcast
 ///   as [1, M, 1, ...] against the Conv output (rank ≤ the output rank, every dim 1 except the
 ///   channel dim, which is 1 or M). `ConvTranspose → Add(., c)` adds `c` to the bias too.
@@ -31,18 +31,31 @@ public struct FuseOther: Pass {
     var changed = false
     var i = 0
     while i < graph.nodes.count {
-      let node = graph.nodes[i]
-      guard FuseOther.secondOps.contains(node.opType),
-            node.domain.isEmpty || node.domain == "ai.onnx", node.outputs.count == 1,
+      var node = graph.nodes[i]
+      guard FuseOther.secondOps.contains(node.opType) else {
+        i += 1
+        continue
+      }
+      // Mul/Add are commutative: look at the non-constant operand (`Mul(c, conv)` in Paddle's
+      // exports). The swap is kept only if a fold then removes the node.
+      let original = node
+      if (node.opType == "Mul" || node.opType == "Add"), node.inputs.count == 2,
+         graph.initializer(node.inputs[0]) != nil, graph.initializer(node.inputs[1]) == nil {
+        node.inputs.swapAt(0, 1)
+        graph.nodes[i] = node
+      }
+      guard node.domain.isEmpty || node.domain == "ai.onnx", node.outputs.count == 1,
             let first = node.inputs.first, !first.isEmpty,
             !graph.isGraphOutput(first), graph.useCount(first) == 1,
             let p = graph.producers[first] else {
+        graph.nodes[i] = original
         i += 1
         continue
       }
       let producer = graph.nodes[p]
       guard producer.domain.isEmpty || producer.domain == "ai.onnx", producer.outputs == [first],
             producer[attribute: "graft.act"] == nil else {
+        graph.nodes[i] = original
         i += 1
         continue
       }
@@ -63,6 +76,7 @@ public struct FuseOther: Pass {
         changed = true
         continue
       }
+      graph.nodes[i] = original
       i += 1
     }
     return changed

@@ -50,6 +50,12 @@ public struct Pipeline: Sendable {
   /// Names of the passes in order (duplicates kept), for `--dump-after` help and errors.
   public var passNames: [String] { passes.map(\.name) }
 
+  /// The portable pass called `name` (`graft convert --passes a,b`), or nil. Constant folding
+  /// gets the C runtime evaluator.
+  public static func pass(named name: String) -> (any Pass)? {
+    portable().passes.first { $0.name == name }
+  }
+
   public func run(_ graph: inout Graph, _ context: inout PassContext, dumpAfter: String? = nil,
                   dump: ((String) -> Void)? = nil) throws -> [String] {
     if let dumpAfter, !passes.contains(where: { $0.name == dumpAfter }) {

@@ -51,6 +51,11 @@ private func smallGraph() -> Graph {
     ])
   }
 
+  @Test func passesAreFoundByName() {
+    for name in Pipeline.portable().passNames { #expect(Pipeline.pass(named: name)?.name == name) }
+    #expect(Pipeline.pass(named: "fold-bn") == nil)
+  }
+
   @Test func portablePipelineOnASmallGraphLogsAndDumps() throws {
     var g = smallGraph()
     var ctx = PassContext(file: "small.onnx", checkInvariants: true)
@@ -165,12 +170,12 @@ struct ModelCase: Sendable, CustomTestStringConvertible {
 
 @Suite(.serialized) struct PassRealModelTests {
   static let cases: [ModelCase] = [
-    ModelCase(name: "ppocr_mobile_v2_cls", gone: ["BatchNormalization", "Identity", "Constant", "HardSigmoid", "Relu"]),
+    ModelCase(name: "ppocr_mobile_v2_cls", gone: ["BatchNormalization", "Identity", "Constant", "HardSigmoid", "Relu", "Clip", "Div"]),
     ModelCase(name: "ddddocr_det", gone: ["Sigmoid"]),
     ModelCase(name: "light_squeezenet", gone: ["ConstantOfShape", "Dropout", "Relu"]),
     ModelCase(name: "light_densenet121", gone: ["ConstantOfShape", "Unsqueeze", "Mul"]),
     ModelCase(name: "light_shufflenet", gone: ["ConstantOfShape", "BatchNormalization"]),
-    ModelCase(name: "ppocrv4_det", gone: ["BatchNormalization", "HardSigmoid", "Constant"]),
+    ModelCase(name: "ppocrv4_det", gone: ["BatchNormalization", "HardSigmoid", "Constant", "Clip", "Div"]),
     // sr (input 2) bound to 16000 folds every If; the state input and LSTMs stay.
     ModelCase(name: "silero_vad_v6", gone: ["If", "Identity", "Constant", "Shape"], bind: [2]),
   ]
