@@ -38,10 +38,14 @@ public struct Canonicalize: Pass {
     // Ranks of intermediate values (for the rewrites that need them), from a throwaway
     // shape inference over a copy; nothing is required to succeed.
     var ranks: [String: Int] = [:]
+    var dtypes: [String: DType] = [:]
     var copy = graph
     var engine = InferenceEngine(context: context)
-    if (try? engine.infer(&copy, outer: Scope())) != nil { collectRanks(copy, into: &ranks) } else { collectRanks(graph, into: &ranks) }
+    let typed = (try? engine.infer(&copy, outer: Scope())) != nil ? copy : graph
+    collectRanks(typed, into: &ranks)
+    collectDTypes(typed, into: &dtypes)
     var rewriter = Rewriter(opset: context.onnxOpset, taken: names, ranks: ranks, file: context.file)
+    rewriter.dtypes = dtypes
     try rewriter.rewrite(&graph)
     return rewriter.changed
   }
@@ -54,6 +58,14 @@ private func collectRanks(_ g: Graph, into ranks: inout [String: Int]) {
   for n in g.nodes { for s in n.subgraphs { collectRanks(s, into: &ranks) } }
 }
 
+/// Element types of graph inputs, initializers and typed values (subgraphs included).
+private func collectDTypes(_ g: Graph, into types: inout [String: DType]) {
+  for i in g.inputs { if let t = i.type { types[i.name] = t.dtype } }
+  for (n, t) in g.initializers { types[n] = t.dtype }
+  for (n, t) in g.valueInfo { types[n] = t.dtype }
+  for n in g.nodes { for s in n.subgraphs { collectDTypes(s, into: &types) } }
+}
+
 private let reduceOpsAll: Set<String> = ["ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2", "ReduceL1",
                                          "ReduceProd", "ReduceSumSquare", "ReduceLogSumExp", "ReduceLogSum"]
 private let legacyBroadcastOps: Set<String> = ["Add", "Sub", "Mul", "Div", "Pow", "And", "Or", "Xor", "Equal",
@@ -64,6 +76,8 @@ private struct Rewriter {
   var taken: Set<String>
   let ranks: [String: Int]
   let file: String
+  /// Element types known before the rewrite (for the rewrites that need them).
+  var dtypes: [String: DType] = [:]
   var changed = false
 
   init(opset: Int64, taken: Set<String>, ranks: [String: Int], file: String) {
@@ -136,6 +150,27 @@ private struct Rewriter {
         let maskUsed = node.outputs.count > 1 && !node.outputs[1].isEmpty && consumers.contains(node.outputs[1])
         if !maskUsed {
           node = Node(name: node.name, opType: "Identity", inputs: [node.inputs.first ?? ""], outputs: [node.outputs[0]])
+          changed = true
+        } else if dropoutIsInference(node, g), let x = node.inputs.first, !x.isEmpty {
+          // Inference keeps every element: the mask is all true, ConstantOfShape(Shape(x)),
+          // which folds to a constant once the shape of x is known.
+          let shape = fresh(x + "_shape")
+          out.append(Node(name: fresh(base + "/mask_shape"), opType: "Shape", inputs: [x], outputs: [shape]))
+          out.append(Node(name: fresh(base + "/mask"), opType: "ConstantOfShape", inputs: [shape], outputs: [node.outputs[1]],
+                          attributes: [Attribute("value", .tensor(Tensor(dtype: .bool, dims: [1], values: [UInt8(1)])))]))
+          node = Node(name: node.name, opType: "Identity", inputs: [x], outputs: [node.outputs[0]])
+          changed = true
+        }
+      case "Pow":
+        // An integer exponent on a float base (Pow-12 allows mixed types): cast the exponent to
+        // the base's type so one float kernel serves; integer powers are exact in float.
+        if node.inputs.count == 2, let bt = dtypes[node.inputs[0]], let et = dtypes[node.inputs[1]],
+           [DType.float32, .float64, .float16].contains(bt), et != bt,
+           [DType.int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64].contains(et) {
+          let cast = fresh(node.inputs[1] + "_as_" + bt.description)
+          out.append(Node(name: fresh(base + "/cast_exponent"), opType: "Cast", inputs: [node.inputs[1]], outputs: [cast],
+                          attributes: [Attribute("to", .int(Int64(bt.rawValue)))]))
+          node.inputs[1] = cast
           changed = true
         }
       case "Slice":
@@ -252,6 +287,16 @@ private struct Rewriter {
     }
     g.nodes = out
     _ = inits
+  }
+
+  /// True when a Dropout runs in inference mode: no `training_mode` input, or a constant false
+  /// one (an initializer of `g`), and no legacy `is_test=0`.
+  func dropoutIsInference(_ node: Node, _ g: Graph) -> Bool {
+    if let t = node.int("is_test"), t == 0 { return false }
+    guard node.inputs.count > 2, !node.inputs[2].isEmpty else { return true }
+    guard let t = g.initializers.first(where: { $0.name == node.inputs[2] })?.tensor,
+          let v = t.integers(), v.count == 1 else { return false }
+    return v[0] == 0
   }
 
   /// Makes input 1 (rank `rankB`, aligned at `axis` of input 0 of rank `rankA`) numpy-broadcastable
