@@ -527,14 +527,13 @@ public struct Lowering {
       guard let bs = n.int("blocksize") else {
         throw GraftError(.invalid, at: loc(n), "\(n.opType) needs the 'blocksize' attribute")
       }
-      var attrs = [KernelAttr(GRAFT_ATTR_BLOCK_SIZE, .int(bs))]
-      if n.opType == "DepthToSpace" {
-        let mode = n.string("mode") ?? "DCR"
-        guard mode == "DCR" || mode == "CRD" else {
-          throw GraftError(.invalid, at: loc(n), "DepthToSpace mode '\(mode)' is not DCR or CRD")
-        }
-        attrs.append(KernelAttr(GRAFT_ATTR_MODE, .int(mode == "DCR" ? 0 : 1)))
+      // DepthToSpace has `mode` since opset 11, SpaceToDepth since opset 28 (its CRD is the
+      // inverse of DepthToSpace CRD); DCR is the default of both.
+      let mode = n.string("mode") ?? "DCR"
+      guard mode == "DCR" || mode == "CRD" else {
+        throw GraftError(.invalid, at: loc(n), "\(n.opType) mode '\(mode)' is not DCR or CRD")
       }
+      let attrs = [KernelAttr(GRAFT_ATTR_BLOCK_SIZE, .int(bs)), KernelAttr(GRAFT_ATTR_MODE, .int(mode == "DCR" ? 0 : 1))]
       return make(n, n.opType == "DepthToSpace" ? GRAFT_KERNEL_depth_to_space_any : GRAFT_KERNEL_space_to_depth_any,
                   [x], attrs: attrs)
 
@@ -858,8 +857,10 @@ public struct Lowering {
     // The opset-10 form (X, scales) is told apart by its input count (Canonicalize rewrites it).
     let scalesIndex = n.inputs.count == 2 ? 1 : 2
     var scales: [Float] = []
+    var scalesGiven = false
     if let s = try constFloats(n, scalesIndex, "scales"), !s.isEmpty {
       scales = s
+      scalesGiven = true
     } else if scalesIndex == 2, let sizes = try constInts(n, 3, "sizes"), !sizes.isEmpty {
       var full = sizes
       var sizedAxes = Array(0..<r)
@@ -899,9 +900,22 @@ public struct Lowering {
     guard scales.count == r else {
       throw GraftError(.invalid, at: loc(n), "Resize scales has \(scales.count) values; rank \(r) needs \(r)")
     }
+    var coordMode = coord
+    if coord == GRAFT_COORD_ALIGN_CORNERS, scalesGiven,
+       (0..<r).contains(where: { (Double(xd[$0]) * Double(scales[$0])).rounded(.down) != Double(xd[$0]) * Double(scales[$0]) }) {
+      // ONNX maps align_corners with `scales` through the unrounded output length
+      // L = in * scale: x = o * (in - 1) / (L - 1). The kernel uses the integer output length,
+      // so a fractional L is passed as asymmetric (x = o / s') with s' = (L - 1) / (in - 1);
+      // s' = huge gives x = 0 where ONNX does (in == 1 or L == 1).
+      coordMode = GRAFT_COORD_ASYMMETRIC
+      scales = (0..<r).map { i in
+        let lin = Double(xd[i]), len = lin * Double(scales[i])
+        return lin > 1 && len != 1 ? Float((len - 1) / (lin - 1)) : Float.greatestFiniteMagnitude
+      }
+    }
     return make(n, GRAFT_KERNEL_resize_f32, [x], attrs: [
       KernelAttr(GRAFT_ATTR_MODE, .int(mode)),
-      KernelAttr(GRAFT_ATTR_COORD_MODE, .int(Int64(coord))),
+      KernelAttr(GRAFT_ATTR_COORD_MODE, .int(Int64(coordMode))),
       KernelAttr(GRAFT_ATTR_NEAREST_MODE, .int(Int64(nearest))),
       KernelAttr(GRAFT_ATTR_CUBIC_COEFF_A, .float(n.float("cubic_coeff_a") ?? -0.75)),
       KernelAttr(GRAFT_ATTR_EXCLUDE_OUTSIDE, .int(n.int("exclude_outside") ?? 0)),

@@ -161,6 +161,20 @@ private struct Rewriter {
           node = Node(name: node.name, opType: "Identity", inputs: [x], outputs: [node.outputs[0]])
           changed = true
         }
+      case "LSTM", "GRU", "RNN":
+        if node.int("layout") == 1 {
+          let ended = rewriteBatchMajorRNN(node, &out, base)
+          out.append(contentsOf: ended)
+          changed = true
+          continue
+        }
+      case "Mod":
+        if (node.int("fmod") ?? 0) == 0, node.inputs.count == 2, node.outputs.count == 1,
+           dtypes[node.inputs[0]] == .float32 {
+          out.append(contentsOf: rewriteFloorMod(node, &g, base))
+          changed = true
+          continue
+        }
       case "Pow":
         // An integer exponent on a float base (Pow-12 allows mixed types): cast the exponent to
         // the base's type so one float kernel serves; integer powers are exact in float.
@@ -287,6 +301,52 @@ private struct Rewriter {
     }
     g.nodes = out
     _ = inits
+  }
+
+  /// `layout=1` (batch-major) recurrent node → the `layout=0` node between transposes:
+  /// X [B, S, I] and initial_h/initial_c [B, D, H] are transposed in (appended to `out`); the
+  /// returned nodes are the rewritten op followed by Y [S, D, B, H] → [B, S, D, H] and
+  /// Y_h/Y_c [D, B, H] → [B, D, H] transposes under the original output names.
+  mutating func rewriteBatchMajorRNN(_ node: Node, _ out: inout [Node], _ base: String) -> [Node] {
+    var n = node
+    n[attribute: "layout"] = .int(0)
+    func transpose(_ v: String, _ perm: [Int64], _ to: String, _ tag: String) -> Node {
+      Node(name: fresh(base + "/" + tag), opType: "Transpose", inputs: [v], outputs: [to],
+           attributes: [Attribute("perm", .ints(perm))])
+    }
+    let stateInputs: Set<Int> = node.opType == "LSTM" ? [5, 6] : [5]
+    for (i, v) in node.inputs.enumerated() where !v.isEmpty && (i == 0 || stateInputs.contains(i)) {
+      let t = fresh(v + "_seq_major")
+      out.append(transpose(v, [1, 0, 2], t, "layout_in\(i)"))
+      n.inputs[i] = t
+    }
+    var after: [Node] = []
+    for (i, v) in node.outputs.enumerated() where !v.isEmpty {
+      let t = fresh(v + "_seq_major")
+      n.outputs[i] = t
+      after.append(transpose(t, i == 0 ? [2, 0, 1, 3] : [1, 0, 2], v, "layout_out\(i)"))
+    }
+    return [n] + after
+  }
+
+  /// Float `Mod` with `fmod=0` (numpy's mod: the result takes the divisor's sign) from the C
+  /// fmod: r = fmod(a, b); y = r * b < 0 ? r + b : r. Exact where fmod is (r + b is the one
+  /// rounding numpy's own formula also has); keeps numpy's edge cases (x mod ±inf, NaN, 0).
+  mutating func rewriteFloorMod(_ node: Node, _ g: inout Graph, _ base: String) -> [Node] {
+    let b = node.inputs[1]
+    let r = fresh(base + "_fmod"), rb = fresh(base + "_fmod_times_b"), neg = fresh(base + "_signs_differ")
+    let shifted = fresh(base + "_fmod_plus_b")
+    let zero = addFloat(&g, base + "_zero", 0)
+    var mod = node
+    mod[attribute: "fmod"] = .int(1)
+    mod.outputs = [r]
+    return [
+      mod,
+      Node(name: fresh(base + "/times_b"), opType: "Mul", inputs: [r, b], outputs: [rb]),
+      Node(name: fresh(base + "/signs_differ"), opType: "Less", inputs: [rb, zero], outputs: [neg]),
+      Node(name: fresh(base + "/plus_b"), opType: "Add", inputs: [r, b], outputs: [shifted]),
+      Node(name: fresh(base + "/select"), opType: "Where", inputs: [neg, shifted, r], outputs: [node.outputs[0]]),
+    ]
   }
 
   /// True when a Dropout runs in inference mode: no `training_mode` input, or a constant false
