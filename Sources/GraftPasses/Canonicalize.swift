@@ -249,6 +249,12 @@ private struct Rewriter {
           changed = true
         }
       case "BatchNormalization":
+        if node.int("training_mode") == 1, node.inputs.count == 5, !node.inputs.contains(""),
+           let r = ranks[node.inputs[0]], r >= 2, dtypes[node.inputs[0]] == .float32 {
+          out.append(contentsOf: rewriteTrainingBatchNorm(node, &g, base, rank: r))
+          changed = true
+          continue
+        }
         let spatial = node.int("spatial") ?? 1
         if spatial == 1 {
           let before = node.attributes.count
@@ -347,6 +353,47 @@ private struct Rewriter {
       Node(name: fresh(base + "/plus_b"), opType: "Add", inputs: [r, b], outputs: [shifted]),
       Node(name: fresh(base + "/select"), opType: "Where", inputs: [neg, shifted, r], outputs: [node.outputs[0]]),
     ]
+  }
+
+  /// Training-mode `BatchNormalization` (opset 14+) from reductions, as ONNX defines it: batch
+  /// statistics over every axis but 1 (mean, population variance), y normalized with them;
+  /// outputs 1 and 2 (when present) are the running statistics
+  /// `input * momentum + batch * (1 - momentum)`.
+  mutating func rewriteTrainingBatchNorm(_ node: Node, _ g: inout Graph, _ base: String, rank r: Int) -> [Node] {
+    let x = node.inputs[0], scale = node.inputs[1], bias = node.inputs[2]
+    let runMean = node.inputs[3], runVar = node.inputs[4]
+    let eps = node.float("epsilon") ?? 1e-5, momentum = node.float("momentum") ?? 0.9
+    let axes = addInts(&g, base + "_stat_axes", [0] + (2..<Int64(r)).map { $0 })
+    var nodes: [Node] = []
+    func add(_ op: String, _ inputs: [String], _ tag: String, attrs: [Attribute] = [], output: String? = nil) -> String {
+      let o = output ?? fresh(base + "_" + tag)
+      nodes.append(Node(name: fresh(base + "/" + tag), opType: op, inputs: inputs, outputs: [o], attributes: attrs))
+      return o
+    }
+    let keep = [Attribute("keepdims", .int(1))], drop = [Attribute("keepdims", .int(0))]
+    let mean = add("ReduceMean", [x, axes], "batch_mean", attrs: keep)
+    let centred = add("Sub", [x, mean], "centred")
+    let square = add("Mul", [centred, centred], "centred_sq")
+    let variance = add("ReduceMean", [square, axes], "batch_var", attrs: keep)
+    let std = add("Sqrt", [add("Add", [variance, addFloat(&g, base + "_eps", eps)], "var_eps")], "std")
+    let normed = add("Div", [centred, std], "normed")
+    // Per-channel [C] → [C, 1, ...] so it broadcasts against [N, C, ...].
+    var s = scale, b = bias
+    if r > 2 {
+      let tail = addInts(&g, base + "_channel_axes", (1..<Int64(r - 1)).map { $0 })
+      s = add("Unsqueeze", [scale, tail], "scale_c")
+      b = add("Unsqueeze", [bias, tail], "bias_c")
+    }
+    _ = add("Add", [add("Mul", [normed, s], "scaled"), b], "y", output: node.outputs[0])
+    let keepFactor = addFloat(&g, base + "_momentum", momentum)
+    let newFactor = addFloat(&g, base + "_one_minus_momentum", 1 - momentum)
+    for (k, (running, stat)) in [(runMean, x), (runVar, square)].enumerated() where node.outputs.count > k + 1 && !node.outputs[k + 1].isEmpty {
+      let batch = add("ReduceMean", [stat, axes], k == 0 ? "mean_c" : "var_c", attrs: drop)
+      let old = add("Mul", [running, keepFactor], k == 0 ? "mean_kept" : "var_kept")
+      let new = add("Mul", [batch, newFactor], k == 0 ? "mean_new" : "var_new")
+      _ = add("Add", [old, new], k == 0 ? "running_mean" : "running_var", output: node.outputs[k + 1])
+    }
+    return nodes
   }
 
   /// True when a Dropout runs in inference mode: no `training_mode` input, or a constant false
