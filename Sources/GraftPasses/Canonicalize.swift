@@ -5,7 +5,15 @@ import GraftIR
 /// The canonical form (what later passes and the back end's lowering may rely on, whatever
 /// `context.onnxOpset` says; forms are told apart by input presence, never by opset):
 /// - No `Constant` nodes: each becomes an initializer named after its output.
-/// - `Dropout` is `Identity` (inference) unless its mask output is used.
+/// - `Dropout` is `Identity` (inference); a used mask output becomes
+///   `ConstantOfShape(Shape(x), true)`. A Dropout with a non-constant or true `training_mode`
+///   and a used mask is left as it is.
+/// - `Pow` with a float base and an integer exponent casts the exponent to the base's type.
+/// - Float32 `Mod` with `fmod=0` is `Where(fmod(a, b) * b < 0, fmod(a, b) + b, fmod(a, b))`
+///   (numpy's mod) over a `Mod(fmod=1)`.
+/// - `LSTM`/`GRU`/`RNN` with `layout=1` are `layout=0` between Transposes.
+/// - Float32 training-mode `BatchNormalization` is spelled out with ReduceMean (batch
+///   statistics) and element-wise ops, running statistics included.
 /// - `Slice(data, starts, ends[, axes[, steps]])`: starts/ends/axes are inputs.
 /// - `Squeeze(x[, axes])`, `Unsqueeze(x, axes)`: axes are inputs. `Split(x, split)` with sizes
 ///   as an input, or `Split(x)` with `num_outputs` (equal split) always set.
