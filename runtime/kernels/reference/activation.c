@@ -90,10 +90,40 @@ static inline float gk_gelu(float x) {
   default: break;                                                                            \
   }
 
+/* The same loops compiled for the base ISA and, on x86-64 with GCC/clang, for AVX2+FMA and
+   AVX-512 (picked at run time by graft_cpu_level_get, as sgemm does). Results may differ in the
+   last bit between levels (FMA contraction), never more than the polynomials' error. */
+#define GK_ACT_VARIANT(suffix, ATTR)                                                          \
+  static ATTR void act_inplace##suffix(float *y, size_t n, graft_act_params p) {             \
+    size_t i;                                                                                \
+    GK_ACT_LOOPS(y, y)                                                                       \
+  }                                                                                          \
+  static ATTR void act_outplace##suffix(const float *restrict x, float *restrict y, size_t n, \
+                                        graft_act_params p) {                                \
+    size_t i;                                                                                \
+    GK_ACT_LOOPS(x, y)                                                                       \
+    memmove(y, x, n * sizeof(float)); /* NONE and unknown kinds copy */                      \
+  }
+
+GK_ACT_VARIANT(_base, )
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GK_ACT_X86 1
+#include "../../src/cpu.h"
+GK_ACT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
+GK_ACT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
+#endif
+
 /* In place. */
 static void act_inplace(float *y, size_t n, graft_act_params p) {
-  size_t i;
-  GK_ACT_LOOPS(y, y)
+#ifdef GK_ACT_X86
+  if (n >= 64) {
+    graft_cpu_level lv = graft_cpu_level_get();
+    if (lv == GRAFT_CPU_AVX512) { act_inplace_avx512(y, n, p); return; }
+    if (lv == GRAFT_CPU_AVX2) { act_inplace_avx2(y, n, p); return; }
+  }
+#endif
+  act_inplace_base(y, n, p);
 }
 
 /* y[i] = act(x[i]); x and y may be the same array (never partially overlapping). */
@@ -102,13 +132,14 @@ static void act_f32(const float *x, float *y, size_t n, graft_act_params p) {
     act_inplace(y, n, p);
     return;
   }
-  {
-    const float *restrict xs = x;
-    float *restrict yd = y;
-    size_t i;
-    GK_ACT_LOOPS(xs, yd)
-    memmove(yd, xs, n * sizeof(float)); /* NONE and unknown kinds copy */
+#ifdef GK_ACT_X86
+  if (n >= 64) {
+    graft_cpu_level lv = graft_cpu_level_get();
+    if (lv == GRAFT_CPU_AVX512) { act_outplace_avx512(x, y, n, p); return; }
+    if (lv == GRAFT_CPU_AVX2) { act_outplace_avx2(x, y, n, p); return; }
   }
+#endif
+  act_outplace_base(x, y, n, p);
 }
 
 void graft_act_apply_f32(float *x, size_t n, graft_act_params p) { act_inplace(x, n, p); }
