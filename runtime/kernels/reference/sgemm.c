@@ -767,7 +767,36 @@ typedef struct tile_ctx {
   const float *apack;
   int64_t ic, jc, pc, kc, mc, direct_rows;
   int direct_a, first, last, clamp, post_act;
+  const float *bt; /* tail panel's columns as contiguous rows (TAIL_DOT), or NULL */
 } tile_ctx;
+
+/* Narrow tail panels (at most TAIL_DOT columns of a 16-wide AVX-512 panel, e.g. N = 49 or
+   196 in late convolution layers) are computed as dot products of in-place A rows with the
+   tail's columns: a 16-wide micro-kernel would do 16 columns of work for a few. */
+#define TAIL_DOT 4
+
+#ifdef GRAFT_SGEMM_X86
+/* out[i*TAIL_DOT + j] = sum_k a[i*lda + k] * bt[j*kc + k], i < rows, j < cols. */
+static T512 void tail_dot_512(int64_t kc, const float *a, int64_t lda, int64_t rows,
+                              const float *bt, int64_t cols, float *out) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *ar = a + i * lda;
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (int64_t k = 0; k < kc; k += 16) {
+      const __mmask16 m = kc - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (kc - k)) - 1u);
+      const __m512 va = _mm512_maskz_loadu_ps(m, ar + k);
+      s0 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, bt + k), s0);
+      if (cols > 1) s1 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, bt + kc + k), s1);
+      if (cols > 2) s2 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, bt + 2 * kc + k), s2);
+      if (cols > 3) s3 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, bt + 3 * kc + k), s3);
+    }
+    out[i * TAIL_DOT] = _mm512_reduce_add_ps(s0);
+    out[i * TAIL_DOT + 1] = _mm512_reduce_add_ps(s1);
+    out[i * TAIL_DOT + 2] = _mm512_reduce_add_ps(s2);
+    out[i * TAIL_DOT + 3] = _mm512_reduce_add_ps(s3);
+  }
+}
+#endif
 
 static void run_tile(const tile_ctx *t, int64_t ir, int64_t jr, int64_t nc, const float *bp) {
   const isa_desc *isa = t->isa;
@@ -799,6 +828,17 @@ static void run_tile(const tile_ctx *t, int64_t ir, int64_t jr, int64_t nc, cons
   e.clamp = clamp;
   e.lo = c->act.a;
   e.hi = c->act.b;
+#ifdef GRAFT_SGEMM_X86
+  if (t->bt && in_place) {
+    float vals[MAX_MR * TAIL_DOT];
+    tail_dot_512(kc, ap, lda, nrows, t->bt, ncols, vals);
+    for (int64_t i = 0; i < nrows; ++i) {
+      float *row = cp + i * c->ldc;
+      for (int64_t j = 0; j < ncols; ++j)
+        row[j] = epi_scalar(vals[i * TAIL_DOT + j], row, (int)i, (int)j, &e);
+    }
+  } else
+#endif
   if (nrows == mr && ncols == w) {
     kern(kc, ap, lda, bp, cp, c->ldc, &e);
   } else {
@@ -893,14 +933,27 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
         t.ic = ic; t.jc = jc; t.pc = pc; t.kc = kc; t.mc = mc; t.direct_rows = direct_rows;
         t.direct_a = direct_a; t.first = first; t.last = last; t.clamp = clamp;
         t.post_act = post_act;
+        t.bt = 0;
 #if GRAFT_SGEMM_IR_OUTER
         /* A micro-panel stays in L1 across every B panel of the block. */
         for (int64_t ir = 0; ir < mc; ir += mr)
           for (int64_t jr = 0; jr < nc; jr += nr) run_tile(&t, ir, jr, nc, bpack + jr * kc);
 #else
         /* B micro-panel stays in L1 across every A panel of the block. */
-        for (int64_t jr = 0; jr < nc; jr += nr)
-          for (int64_t ir = 0; ir < mc; ir += mr) run_tile(&t, ir, jr, nc, bpack + jr * kc);
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const float *bp = bpack + jr * kc;
+          t.bt = 0;
+#ifdef GRAFT_SGEMM_X86
+          float bt[TAIL_DOT * GRAFT_SGEMM_KC];
+          if (isa == &isa_avx512 && direct_rows > 0 && nc - jr <= TAIL_DOT) {
+            const int64_t w = panel_width(nc - jr, nr, unit);
+            for (int64_t j = 0; j < nc - jr; ++j)
+              for (int64_t kk = 0; kk < kc; ++kk) bt[j * kc + kk] = bp[kk * w + j];
+            t.bt = bt;
+          }
+#endif
+          for (int64_t ir = 0; ir < mc; ir += mr) run_tile(&t, ir, jr, nc, bp);
+        }
 #endif
       }
     }
