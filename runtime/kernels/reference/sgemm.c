@@ -2,7 +2,8 @@
 
    Structure (the Goto/BLIS decomposition):
      for each block of NC columns (NC = 480: the packed B block stays in L2):
-       for each block of KC = 256 along K:      pack B rows into NR-wide column panels
+       for each block of KC = 256 along K:      pack B rows into NR-wide column panels (or,
+                                                AVX-512 row slices: row pointers, no copy)
          for each block of MC rows:             A read in place (row-major) or packed MR-tall
            for each NR panel, each MR panel:    register-blocked micro-kernel (B panel in L1)
    Micro-kernels (AVX-512 8x48, AVX2+FMA 6x16, portable 4x8) compute a full MR x w tile
@@ -10,6 +11,7 @@
    right/bottom edges go through a small stack tile. The bias and the clamp-type activations
    (Relu, Clip) are applied in the micro-kernel on the last K block while the tile is in
    registers; other activations run per tile row right after the tile is stored (in L1).
+   Tail panels of at most 4 columns use dot products instead of a 16-wide tile.
    Measured on Zen 5 (1 core, AVX-512): ~90 % of the 270 GFLOP/s peak at M=N=K=512; see
    bench/kernels/gemm_bench.c. */
 #include "sgemm.h"
