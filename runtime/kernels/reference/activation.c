@@ -114,6 +114,28 @@ GK_ACT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
 GK_ACT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
 #endif
 
+/* y[j] = exp(x[j] - m), the softmax pass, in the same ISA variants. */
+#define GK_EXP_SHIFT_VARIANT(suffix, ATTR)                                                    \
+  static ATTR void exp_shift##suffix(const float *restrict x, float m, float *restrict y, int64_t n) { \
+    for (int64_t j = 0; j < n; ++j) y[j] = gk_expf(x[j] - m);                                 \
+  }
+GK_EXP_SHIFT_VARIANT(_base, )
+#ifdef GK_ACT_X86
+GK_EXP_SHIFT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
+GK_EXP_SHIFT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
+#endif
+
+static void exp_shift(const float *x, float m, float *y, int64_t n) {
+#ifdef GK_ACT_X86
+  if (n >= 64) {
+    graft_cpu_level lv = graft_cpu_level_get();
+    if (lv == GRAFT_CPU_AVX512) { exp_shift_avx512(x, m, y, n); return; }
+    if (lv == GRAFT_CPU_AVX2) { exp_shift_avx2(x, m, y, n); return; }
+  }
+#endif
+  exp_shift_base(x, m, y, n);
+}
+
 /* In place. */
 static void act_inplace(float *y, size_t n, graft_act_params p) {
 #ifdef GK_ACT_X86
@@ -272,7 +294,7 @@ static graft_status softmax_eval(const graft_call *c, int log_form) {
   if (inner == 1) {
     for (int64_t o = 0; o < outer; ++o, x += n, y += n) {
       float m = row_max(x, n);
-      for (int64_t j = 0; j < n; ++j) y[j] = gk_expf(x[j] - m);
+      exp_shift(x, m, y, n);
       float s = row_sum(y, n);
       if (log_form) {
         float l = logf(s);
