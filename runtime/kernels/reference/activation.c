@@ -168,25 +168,6 @@ void graft_act_apply_f32(float *x, size_t n, graft_act_params p) { act_inplace(x
 
 /* ---- act_f32 ------------------------------------------------------------------------------ */
 
-/* The activation of an act_f32 call, with ONNX defaults for absent parameters. */
-static graft_act_params act_params_with_defaults(const graft_call *c) {
-  graft_act_params p;
-  p.kind = (int32_t)graft_attr_int(c, GRAFT_ATTR_ACT, GRAFT_ACT_NONE);
-  float da = 0.0f, db = 0.0f;
-  switch (p.kind) {
-  case GRAFT_ACT_CLIP: da = -INFINITY; db = INFINITY; break;
-  case GRAFT_ACT_LEAKY_RELU: da = 0.01f; break;
-  case GRAFT_ACT_HARD_SIGMOID: da = 0.2f; db = 0.5f; break;
-  case GRAFT_ACT_ELU: da = 1.0f; break;
-  case GRAFT_ACT_SELU: da = 1.67326319217681884765625f; db = 1.05070102214813232421875f; break;
-  case GRAFT_ACT_AFFINE: da = 1.0f; break;
-  default: break;
-  }
-  p.a = graft_attr_float(c, GRAFT_ATTR_ACT_ALPHA, da);
-  p.b = graft_attr_float(c, GRAFT_ATTR_ACT_BETA, db);
-  return p;
-}
-
 /* Same-shape f32 -> f32. */
 static graft_status unary_f32_check(const graft_call *c) {
   const graft_tensor *x = gk_in(c, 0);
@@ -204,7 +185,7 @@ size_t graft_act_f32_scratch(const graft_call *c) { (void)c; return 0; }
 graft_status graft_act_f32_eval(const graft_call *c) {
   const graft_tensor *x = gk_in(c, 0);
   graft_tensor *y = gk_out(c, 0);
-  act_f32((const float *)x->data, (float *)y->data, (size_t)gk_count(y), act_params_with_defaults(c));
+  act_f32((const float *)x->data, (float *)y->data, (size_t)gk_count(y), graft_act_of(c));
   return GRAFT_OK;
 }
 
