@@ -114,11 +114,7 @@ public struct FuseOther: Pass {
     var names = NameAllocator()
     var updated = conv
     if op.opType == "Mul" {
-      let per = w.count / m
-      let wf = w.values(as: Float.self)
-      var wv = [Double](repeating: 0, count: w.count)
-      for ch in 0..<m { for k in 0..<per { wv[ch * per + k] = Double(wf[ch * per + k]) * perChannel[ch] } }
-      put(&updated, 1, Tensor.float32(dims: w.dims, rounding: wv), &graph, &names)
+      put(&updated, 1, w.scaledFloat32(factors: perChannel, blockLength: w.count / m), &graph, &names)
       if conv.inputs.count >= 3, !conv.inputs[2].isEmpty {
         put(&updated, 2, Tensor.float32(dims: [m], rounding: (0..<m).map { bias[$0] * perChannel[$0] }), &graph, &names)
       }
