@@ -55,15 +55,20 @@ public enum Compiler {
   public static func compile(_ graph: Graph, file: String = "", opset: Int64 = 17) throws -> CompiledModel {
     let lowering = Lowering(graph: graph, file: file, opset: opset)
     var (lowered, errors) = lowering.lowerAll()
-    let inits = graph.initializerMap
+    var inits = graph.initializerMap
     let runtimeInputs = graph.runtimeInputs.map(\.name)
-    // Constant graph outputs: copy them into the arena.
-    var outputNames = graph.outputs.map(\.name)
-    for (i, o) in outputNames.enumerated() where inits[o] != nil {
-      let copyName = o + "#output"
+    // Constant graph outputs: the constant is renamed `NAME#const` and copied into the arena
+    // tensor NAME, so the output keeps its name.
+    let outputNames = graph.outputs.map(\.name)
+    var constOutputs: [String: String] = [:]
+    for o in outputNames {
+      guard let t = inits[o] else { continue }
+      let constName = o + "#const"
+      inits[constName] = t
+      inits[o] = nil
+      constOutputs[constName] = o
       lowered.append(LoweredNode(name: "\(o)#copy", opType: "Identity", kernel: Kernels.id(GRAFT_KERNEL_copy_any),
-                                 inputs: [o], outputs: [copyName], attrs: []))
-      outputNames[i] = copyName
+                                 inputs: [constName], outputs: [o], attrs: []))
     }
     if !errors.isEmpty {
       // Nodes after an unsupported one often lack types; report the root causes only.
@@ -75,7 +80,7 @@ public enum Compiler {
     var types: [String: TensorType] = [:]
     func typeOf(_ v: String) -> TensorType? {
       if let t = types[v] { return t }
-      if v.hasSuffix("#output"), let t = inits[String(v.dropLast(7))] { return t.type }
+      if constOutputs[v] != nil, let t = inits[v] { return t.type }
       return lowering.type(v)
     }
     for n in lowered {

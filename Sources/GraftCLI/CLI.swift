@@ -10,6 +10,7 @@ public enum CLI {
     CheckCommand.self,
     TransplantCommand.self,
     SimilarityCommand.self,
+    OpsCommand.self,
   ]
 
   static let exitCodesHelp = """

@@ -18,10 +18,10 @@ public enum Item: Sendable, Equatable {
 /// flat block. Blocks are recovered from the dataflow: every residual join (Add/Sum/Concat
 /// with two or more computed inputs) defines a region, the nodes that reach exactly some of
 /// its inputs (those between the fork and the join); a layer belongs to the smallest region
-/// holding it. Layers in no region are grouped by their exporter name scope
-/// (`/features/features.3/…`) when consecutive layers share a non-empty parent scope. A group
-/// with fewer than two dimensional layers (Conv/ConvTranspose/Linear) is dissolved into
-/// single layers, as DPIAT does with a one-conv downsample branch.
+/// holding it; a region with fewer than two dimensional layers (Conv/ConvTranspose/Linear) is
+/// dissolved into single layers, as DPIAT does with a one-conv downsample branch. Layers in
+/// no region are standardized by DPIAT's module-tree rules over their exporter name scopes
+/// (`/features/features.3/…`, see `scopeItems`); without scopes they are top-level layers.
 public struct Architecture: Sendable {
   public var layers: [Layer]
   public var items: [Item]
@@ -56,32 +56,20 @@ public struct Architecture: Sendable {
       }
       groupKey[li] = best
     }
-    // Layers outside every region: consecutive runs with the same non-empty parent scope.
-    var nextKey = regions.count
-    var li = 0
-    while li < layers.count {
-      if groupKey[li] >= 0 || layers[li].parentScope.isEmpty { li += 1; continue }
-      let scope = layers[li].parentScope
-      var lj = li
-      while lj < layers.count && groupKey[lj] < 0 && layers[lj].parentScope == scope {
-        groupKey[lj] = nextKey
-        lj += 1
-      }
-      nextKey += 1
-      li = lj
-    }
-    // Build items in order of each group's first layer.
+    // Layers outside every region: DPIAT's rules on the module tree read from name scopes.
+    var outside: [Int] = []
     var members: [Int: [Int]] = [:]
     var order: [Int] = []
-    var items: [(first: Int, item: Item)] = []
     for (i, k) in groupKey.enumerated() {
       if k < 0 {
-        items.append((i, .layer(i)))
+        outside.append(i)
       } else {
         if members[k] == nil { order.append(k) }
         members[k, default: []].append(i)
       }
     }
+    var items: [(first: Int, item: Item)] = scopeItems(outside, layers).map { ($0.layerIndices.first ?? 0, $0) }
+    // Region groups: a block when it has two or more dimensional layers.
     for k in order {
       guard let m = members[k] else { continue }
       let dimensional = m.filter { layers[$0].cls.kind.isDimensional }.count
@@ -95,6 +83,54 @@ public struct Architecture: Sendable {
     return items.map(\.item)
   }
 
+  /// DPIAT's standardization over the module tree that exporter scopes spell
+  /// (`/layer1/layer1.0/conv1/Conv`): children of a module are visited in order; a child with
+  /// fewer than two dimensional layers, or that is itself a container of blocks, is spliced
+  /// into its parent, any other child becomes one block; a non-root module with more single
+  /// layers than blocks is flattened into one block; a module with one item is that item.
+  /// Layers without a scope are top-level layers.
+  static func scopeItems(_ members: [Int], _ layers: [Layer]) -> [Item] {
+    enum Slot { case leaf(Int), child(String) }
+    func build(_ members: [Int], _ depth: Int, root: Bool) -> (items: [Item], flat: Bool) {
+      var slots: [Slot] = []
+      var children: [String: [Int]] = [:]
+      for m in members {
+        let scope = layers[m].parentScope
+        if scope.count <= depth {
+          slots.append(.leaf(m))
+        } else {
+          let key = scope[depth]
+          if children[key] == nil { slots.append(.child(key)) }
+          children[key, default: []].append(m)
+        }
+      }
+      var items: [Item] = []
+      for slot in slots {
+        switch slot {
+        case .leaf(let m): items.append(.layer(m))
+        case .child(let key):
+          let sub = children[key] ?? []
+          let (inner, flat) = build(sub, depth + 1, root: false)
+          let dimensional = sub.filter { layers[$0].cls.kind.isDimensional }.count
+          if !flat || dimensional < 2 {
+            items.append(contentsOf: inner)
+          } else {
+            items.append(.block(inner.flatMap(\.layerIndices)))
+          }
+        }
+      }
+      if root { return (items, false) }
+      if items.count == 1 { return (items[0].layerIndices.map { .layer($0) }, true) }
+      let singles = items.filter { if case .layer = $0 { return true } else { return false } }.count
+      if singles > items.count - singles { return (items.flatMap(\.layerIndices).map { .layer($0) }, true) }
+      return (items, false)
+    }
+    return build(members, 0, root: true).items
+  }
+
+  /// Graphs with more nodes than this skip the dataflow regions (their cost is quadratic).
+  static let maxNodesForRegions = 16384
+
   /// A residual region: the nodes between a fork and a join.
   struct Region {
     var bits: BitSet
@@ -106,6 +142,8 @@ public struct Architecture: Sendable {
   /// own ancestor). O(nodes²/64) words of work and memory.
   static func residualRegions(_ graph: Graph) -> [Region] {
     let n = graph.nodes.count
+    // n² bits: 32 MiB at the cap. Larger graphs use the name scopes alone.
+    guard n <= maxNodesForRegions else { return [] }
     let producers = graph.producers
     var constant = Set(graph.initializers.map(\.name))
     var ancestors: [BitSet] = []

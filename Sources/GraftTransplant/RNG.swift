@@ -1,3 +1,5 @@
+import Foundation
+
 /// A seeded, deterministic generator (SplitMix64) for every random choice the transplant makes,
 /// so that the same inputs and seed always give the same output bytes.
 public struct SplitMix64: Sendable {
@@ -25,9 +27,3 @@ public struct SplitMix64: Sendable {
     return (-2.0 * log(u1)).squareRoot() * cos(2.0 * Double.pi * u2)
   }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

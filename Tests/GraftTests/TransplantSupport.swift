@@ -9,11 +9,14 @@ struct TransplantNetBuilder {
   var inits: [(name: String, tensor: Tensor)] = []
   var rng: SplitMix64
   var counter = 0
+  /// Zero weights (large graphs for timing, where values do not matter).
+  var zeros = false
 
   init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
   mutating func random(_ dims: [Int], scale: Double = 0.1) -> Tensor {
     let n = dims.reduce(1, *)
+    if zeros { return Tensor(dtype: .float32, dims: dims, storage: TensorStorage(count: 4 * n) { _ in }) }
     return .float32(dims, (0..<n).map { _ in Float(scale * rng.normal()) })
   }
 
@@ -130,5 +133,85 @@ struct TransplantNetBuilder {
     x = b.op("Flatten", [x], name: "/Flatten", attributes: [Attribute("axis", .int(1))])
     let y = b.linear(x, scope: "fc", cin: c, cout: classes)
     return b.model(inputShape: [1, inputChannels] + Array(repeating: size, count: rank), output: y, outputDims: [1, classes])
+  }
+
+  /// ResNet-50's layer shapes: 7×7 stem, bottleneck stages [3, 4, 6, 3], 1000 classes.
+  static func resnet50() -> Model {
+    var b = TransplantNetBuilder(seed: 0)
+    b.zeros = true
+    var x = b.conv("x", scope: "conv1", cin: 3, cout: 64, k: 7, stride: 2)
+    x = b.bn(x, scope: "bn1", c: 64)
+    x = b.op("Relu", [x], name: "/relu/Relu")
+    x = b.op("MaxPool", [x], name: "/maxpool/MaxPool", attributes: [Attribute("kernel_shape", .ints([3, 3]))])
+    var c = 64
+    for (s, (n, w)) in zip([3, 4, 6, 3], [64, 128, 256, 512]).enumerated() {
+      for i in 0..<n {
+        let scope = "layer\(s + 1)/layer\(s + 1).\(i)"
+        let stride = (i == 0 && s > 0) ? 2 : 1
+        var h = b.conv(x, scope: scope + "/conv1", cin: c, cout: w, k: 1)
+        h = b.bn(h, scope: scope + "/bn1", c: w)
+        h = b.op("Relu", [h], name: "/\(scope)/relu/Relu")
+        h = b.conv(h, scope: scope + "/conv2", cin: w, cout: w, k: 3, stride: stride)
+        h = b.bn(h, scope: scope + "/bn2", c: w)
+        h = b.op("Relu", [h], name: "/\(scope)/relu_1/Relu")
+        h = b.conv(h, scope: scope + "/conv3", cin: w, cout: 4 * w, k: 1)
+        h = b.bn(h, scope: scope + "/bn3", c: 4 * w)
+        var sc = x
+        if i == 0 {
+          sc = b.conv(x, scope: scope + "/downsample/downsample.0", cin: c, cout: 4 * w, k: 1, stride: stride)
+          sc = b.bn(sc, scope: scope + "/downsample/downsample.1", c: 4 * w)
+        }
+        x = b.op("Add", [h, sc], name: "/\(scope)/Add")
+        x = b.op("Relu", [x], name: "/\(scope)/relu_2/Relu")
+        c = 4 * w
+      }
+    }
+    x = b.op("GlobalAveragePool", [x], name: "/avgpool/GlobalAveragePool")
+    x = b.op("Flatten", [x], name: "/Flatten")
+    let y = b.linear(x, scope: "fc", cin: c, cout: 1000)
+    return b.model(inputShape: [1, 3, 224, 224], output: y, outputDims: [1, 1000])
+  }
+
+  /// EfficientNet-B0's layer shapes: MBConv blocks with depthwise convs and squeeze-excitation.
+  static func efficientnetB0() -> Model {
+    var b = TransplantNetBuilder(seed: 0)
+    b.zeros = true
+    var x = b.conv("x", scope: "features/features.0/features.0.0", cin: 3, cout: 32, k: 3, stride: 2)
+    x = b.bn(x, scope: "features/features.0/features.0.1", c: 32)
+    x = b.op("Sigmoid", [x], name: "/features/features.0/Sigmoid")
+    var c = 32
+    // (expand, kernel, stride, out, repeats)
+    let stages = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3),
+                  (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]
+    for (s, (e, k, st, o, r)) in stages.enumerated() {
+      for i in 0..<r {
+        let scope = "features/features.\(s + 1)/features.\(s + 1).\(i)/block"
+        let mid = c * e
+        var h = x
+        if e != 1 {
+          h = b.conv(h, scope: scope + "/block.0/block.0.0", cin: c, cout: mid, k: 1)
+          h = b.bn(h, scope: scope + "/block.0/block.0.1", c: mid)
+          h = b.op("Sigmoid", [h], name: "/\(scope)/block.0/Sigmoid")
+        }
+        h = b.conv(h, scope: scope + "/block.1/block.1.0", cin: mid, cout: mid, k: k, stride: i == 0 ? st : 1, groups: mid)
+        h = b.bn(h, scope: scope + "/block.1/block.1.1", c: mid)
+        let sq = max(1, c / 4)
+        var se = b.op("GlobalAveragePool", [h], name: "/\(scope)/block.2/avgpool/GlobalAveragePool")
+        se = b.conv(se, scope: scope + "/block.2/fc1", cin: mid, cout: sq, k: 1, bias: true)
+        se = b.conv(se, scope: scope + "/block.2/fc2", cin: sq, cout: mid, k: 1, bias: true)
+        se = b.op("Sigmoid", [se], name: "/\(scope)/block.2/scale_activation/Sigmoid")
+        h = b.op("Mul", [h, se], name: "/\(scope)/block.2/Mul")
+        h = b.conv(h, scope: scope + "/block.3/block.3.0", cin: mid, cout: o, k: 1)
+        h = b.bn(h, scope: scope + "/block.3/block.3.1", c: o)
+        x = (i > 0 && c == o) ? b.op("Add", [h, x], name: "/\(scope)/Add") : h
+        c = o
+      }
+    }
+    x = b.conv(x, scope: "features/features.8/features.8.0", cin: c, cout: 1280, k: 1)
+    x = b.bn(x, scope: "features/features.8/features.8.1", c: 1280)
+    x = b.op("GlobalAveragePool", [x], name: "/avgpool/GlobalAveragePool")
+    x = b.op("Flatten", [x], name: "/Flatten")
+    let y = b.linear(x, scope: "classifier.1", cin: 1280, cout: 1000)
+    return b.model(inputShape: [1, 3, 224, 224], output: y, outputDims: [1, 1000])
   }
 }

@@ -282,7 +282,7 @@ func transplantActivationMoments(_ f: Activation, m0: Double, v0: Double, m1: Do
   let e = #expect(throws: GraftError.self) {
     try Transplant.run(source: empty, target: t, options: TransplantOptions(sourceFile: "src.onnx", targetFile: "tgt.onnx"))
   }
-  #expect(e?.description == "src.onnx: no parametric layers (Conv, ConvTranspose, Gemm, MatMul with a weight initializer, BatchNormalization with float32 initializers); nothing to match")
+  #expect(e?.description == "src.onnx: no parametric layers (Conv, ConvTranspose, Gemm or MatMul with a float32 weight initializer, or a normalization with float32 parameters); nothing to match")
 }
 
 @Test func transplantRejectsMismatchedInputRank() throws {
@@ -297,13 +297,17 @@ func transplantActivationMoments(_ f: Activation, m0: Double, v0: Double, m1: Do
 
 // MARK: through onnxruntime
 
-/// Python with onnx and onnxruntime from the repository's `.venv`; nil when absent.
+/// Python with onnx and onnxruntime: $GRAFT_PYTHON, the repository's `.venv`, or the
+/// transfer benchmark's `bench/transfer/.venv-torch`; nil when none exists.
 func transplantPython() -> String? {
-  var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-  for _ in 0..<4 {
-    let p = dir.appendingPathComponent(".venv/bin/python").path
+  if let p = ProcessInfo.processInfo.environment["GRAFT_PYTHON"], FileManager.default.isExecutableFile(atPath: p) {
+    return p
+  }
+  let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  for rel in [".venv/bin/python", "bench/transfer/.venv-torch/bin/python"] {
+    let p = root.appendingPathComponent(rel).path
     if FileManager.default.isExecutableFile(atPath: p) { return p }
-    dir = dir.deletingLastPathComponent()
   }
   return nil
 }
@@ -341,4 +345,80 @@ func transplantPython() -> String? {
   #expect(parts.first == "1", "outputs finite: \(out)")
   let variance = Double(parts.last ?? "") ?? -1
   #expect(variance > 0.05 && variance < 20, "output variance \(variance)")
+}
+
+// MARK: speed
+
+@Test func transplantMatchingSpeedResNet50EfficientNetB0() throws {
+  let r50 = TransplantNetBuilder.resnet50(), b0 = TransplantNetBuilder.efficientnetB0()
+  let clock = ContinuousClock()
+  var a = Architecture(layers: [], items: [], nodeCount: 0), b = a
+  var sim = Similarity(value: 0, forward: 0, backward: 0, selfA: 0, selfB: 0)
+  let t = clock.measure {
+    a = Architecture(graph: r50.graph)
+    b = Architecture(graph: b0.graph)
+    sim = similarity(a, b)   // four two-level DPs: A→B, B→A, A→A, B→B
+  }
+  #expect(a.layers.count == 53 + 53 + 1 && a.blockCount == 16)
+  #expect(b.layers.count > 100 && b.blockCount >= 9)
+  #expect(sim.value > 0 && sim.value < 1)
+  print("transplant speed: ResNet-50 (\(a.layers.count) layers, \(a.blockCount) blocks) vs EfficientNet-B0 (\(b.layers.count) layers, \(b.blockCount) blocks): standardize both + 4 DPs in \(t); similarity \(sim.value)")
+  #expect(t < .seconds(1))
+}
+
+
+@Test func transplantBlocksFromScopesWithoutResiduals() {
+  // EfficientNet-B0: every MBConv is one block (squeeze-excitation inside), residual or not;
+  // the stem and head conv/BN pairs stay single layers.
+  let b = Architecture(graph: TransplantNetBuilder.efficientnetB0().graph)
+  #expect(b.blockCount == 16)
+  #expect(b.items.count == 16 + 5)
+  if case .block(let first) = b.items[2] {
+    #expect(first.count == 6 && b.layers[first[2]].name.hasSuffix("/block.2/fc1/Conv"))
+  } else {
+    Issue.record("item 2 is not a block")
+  }
+}
+
+@Test func transplantUnsharesDeduplicatedParameters() throws {
+  // PyTorch's exporter stores equal fresh BatchNorm parameters once and reads them through
+  // Identity nodes named after each parameter; each must become its own tensor.
+  var t = TransplantNetBuilder.plain(widths: [4, 4], kernels: [3, 3], seed: 31)
+  let shared = try #require(t.graph.initializer("bn0.running_var"))
+  t.graph.removeInitializers(["bn1.running_var"])
+  t.graph.nodes.insert(Node(name: "Identity_0", opType: "Identity", inputs: ["bn0.running_var"],
+                            outputs: ["bn1.running_var"]), at: 0)
+  #expect(Architecture(graph: t.graph).layers.count == 4, "bn1 is not a layer while its statistics are computed")
+  let s = TransplantNetBuilder.plain(widths: [4, 4], kernels: [3, 3], seed: 32)
+  let r = try Transplant.run(source: s, target: t, options: TransplantOptions(initMode: .keep))
+  #expect(r.model.graph.nodes.allSatisfy { $0.opType != "Identity" })
+  #expect(r.report.targetLayers == 5)
+  let out = r.model.graph.initializerMap
+  #expect(out["bn1.running_var"]?.floats() == s.graph.initializer("bn1.running_var")?.floats())
+  #expect(out["bn0.running_var"]?.floats() == s.graph.initializer("bn0.running_var")?.floats())
+  #expect(shared.floats() != out["bn0.running_var"]?.floats())
+  try r.model.graph.checkInvariants()
+}
+
+@Test func transplantLayerNormalization() throws {
+  // Linear → LayerNorm → Linear; LayerNorm (16) → (24): central 16 copied, the rest γ=1, β=0.
+  func mlp(_ hidden: Int, seed: UInt64) -> Model {
+    var b = TransplantNetBuilder(seed: seed)
+    var x = b.linear("x", scope: "fc1", cin: 8, cout: hidden)
+    b.inits.append(("ln.weight", b.random([hidden], scale: 1)))
+    b.inits.append(("ln.bias", b.random([hidden], scale: 1)))
+    x = b.op("LayerNormalization", [x, "ln.weight", "ln.bias"], name: "/ln/LayerNormalization",
+             attributes: [Attribute("axis", .int(-1))])
+    let y = b.linear(x, scope: "fc2", cin: hidden, cout: 4)
+    return b.model(inputShape: [1, 8], output: y, outputDims: [1, 4])
+  }
+  let s = mlp(16, seed: 41), t = mlp(24, seed: 42)
+  let r = try Transplant.run(source: s, target: t)
+  let g = try #require(r.model.graph.initializer("ln.weight")?.floats())
+  let sg = try #require(s.graph.initializer("ln.weight")?.floats())
+  #expect(Array(g[4..<20]) == sg)
+  #expect(g[0..<4].allSatisfy { $0 == 1 } && g[20...].allSatisfy { $0 == 1 })
+  let b = try #require(r.model.graph.initializer("ln.bias")?.floats())
+  #expect(b[0..<4].allSatisfy { $0 == 0 })
+  #expect(r.report.layers.map(\.targetClass) == ["Linear", "LayerNorm", "Linear"])
 }

@@ -140,7 +140,7 @@ struct InspectReport {
 
   /// `n` in millions with one decimal (`3179.4`), as the models README prints it.
   private static func millions(_ n: Int) -> String {
-    let tenths = (n + 50_000) / 100_000
+    let tenths = n / 100_000 + (n % 100_000 >= 50_000 ? 1 : 0)
     return "\(tenths / 10).\(tenths % 10)"
   }
 

@@ -4,13 +4,17 @@
    Conv and (C, M/group, k...) for ConvTranspose. Pads are explicit (the compiler resolves
    auto_pad); absent attributes take their ONNX defaults.
 
-   conv_f32 picks one of three paths (all exact same math, different loop orders):
+   conv_f32 picks one of four paths (same math, different data movement):
    - depthwise (group == C, one input channel per group, 1 or 2 spatial dims): a direct kernel
      vectorized over output width; scratch is one zero-padded input plane (none without pads).
-   - pointwise (1x1 kernel, stride 1, no pads): GEMM with the input image as B, no packing of
-     im2col at all.
-   - general: GEMM whose B is the implicit im2col of the input, built panel by panel while
-     packing (never materialized): scratch is only the GEMM packing buffers.
+   - pointwise (1x1 kernel, stride 1, no pads): GEMM with the input image itself as B.
+   - window (1 or 2 spatial dims, stride product <= 64, not a strided 1x1): the input is copied
+     once into zero-padded stride-phase planes, so every im2col row is a contiguous slice and
+     packing B is a plain copy (graft_sgemm_window). Scratch: the planes, possibly an output
+     grid buffer, and the GEMM packing buffers.
+   - general (3-D, huge strides, strided 1x1): GEMM whose B is the implicit im2col of the
+     input, built row run by row run while packing (graft_sgemm_conv); scratch is only the
+     GEMM packing buffers.
    Bias and the fused activation are applied in the GEMM epilogue (see sgemm.h).
 
    conv_transpose_f32: per image and group, col = W_g^T * X_g (GEMM, col in scratch), then
