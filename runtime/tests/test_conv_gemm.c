@@ -379,6 +379,8 @@ static void test_conv(void) {
   run_conv("3x3", conv2d(1, 16, 32, 1, 14, 14, 3, 1, 1, 1), 0);
   run_conv("3x3-deep-k", conv2d(1, 40, 20, 1, 9, 10, 3, 1, 1, 1), 0);             /* K > KC */
   run_conv("3x3-many-m", conv2d(1, 5, 250, 1, 7, 6, 3, 1, 1, 1), 0);              /* M > MC */
+  run_conv("7x7-tail-1col", conv2d(1, 40, 20, 1, 7, 7, 3, 1, 1, 1), 0);   /* N = 49, K > KC */
+  run_conv("14x14-tail-4col", conv2d(1, 30, 19, 1, 14, 14, 3, 1, 1, 1), 0); /* N = 196 */
   run_conv("7x7s2", conv2d(1, 3, 16, 1, 23, 21, 7, 2, 1, 3), 0);
   run_conv("dilated", conv2d(1, 6, 9, 1, 15, 13, 3, 1, 2, 2), 0);
   /* Stride-phase window path and its limits. */
@@ -507,6 +509,11 @@ static void test_gemm(void) {
   for (int i = 0; i < 6; ++i) run_gemm(m, n, k, 0, 1, crs[i], cds[i], 1.0f, 1.0f);
   run_gemm(m, n, k, 1, 0, 0, cds[0], 1.0f, 1.0f);
   run_gemm(5, 6, 0, 0, 0, 1, cds[1], 1.0f, 1.0f); /* K == 0 */
+  /* Narrow tail panels (N mod 48 in 1..4): dot-product tail path, with K blocks. */
+  int64_t c49[1] = {49};
+  run_gemm(37, 49, 300, 0, 0, 1, c49, 1.0f, 1.0f);
+  run_gemm(20, 196, 70, 0, 1, -1, cds[1], 0.5f, 0.0f);
+  run_gemm(9, 3, 600, 0, 0, 2, cds[5], 1.25f, 0.5f);
   /* Matrix-vector path (M <= 2): classifier heads, both B layouts, chunk tails. */
   int64_t fc_bias[1] = {1000};
   run_gemm(1, 1000, 2048, 0, 1, 1, fc_bias, 1.0f, 1.0f);

@@ -90,10 +90,62 @@ static inline float gk_gelu(float x) {
   default: break;                                                                            \
   }
 
+/* The same loops compiled for the base ISA and, on x86-64 with GCC/clang, for AVX2+FMA and
+   AVX-512 (picked at run time by graft_cpu_level_get, as sgemm does). Results may differ in the
+   last bit between levels (FMA contraction), never more than the polynomials' error. */
+#define GK_ACT_VARIANT(suffix, ATTR)                                                          \
+  static ATTR void act_inplace##suffix(float *y, size_t n, graft_act_params p) {             \
+    size_t i;                                                                                \
+    GK_ACT_LOOPS(y, y)                                                                       \
+  }                                                                                          \
+  static ATTR void act_outplace##suffix(const float *restrict x, float *restrict y, size_t n, \
+                                        graft_act_params p) {                                \
+    size_t i;                                                                                \
+    GK_ACT_LOOPS(x, y)                                                                       \
+    memmove(y, x, n * sizeof(float)); /* NONE and unknown kinds copy */                      \
+  }
+
+GK_ACT_VARIANT(_base, )
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GK_ACT_X86 1
+#include "../../src/cpu.h"
+GK_ACT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
+GK_ACT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
+#endif
+
+/* y[j] = exp(x[j] - m), the softmax pass, in the same ISA variants. */
+#define GK_EXP_SHIFT_VARIANT(suffix, ATTR)                                                    \
+  static ATTR void exp_shift##suffix(const float *restrict x, float m, float *restrict y, int64_t n) { \
+    for (int64_t j = 0; j < n; ++j) y[j] = gk_expf(x[j] - m);                                 \
+  }
+GK_EXP_SHIFT_VARIANT(_base, )
+#ifdef GK_ACT_X86
+GK_EXP_SHIFT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
+GK_EXP_SHIFT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
+#endif
+
+static void exp_shift(const float *x, float m, float *y, int64_t n) {
+#ifdef GK_ACT_X86
+  if (n >= 64) {
+    graft_cpu_level lv = graft_cpu_level_get();
+    if (lv == GRAFT_CPU_AVX512) { exp_shift_avx512(x, m, y, n); return; }
+    if (lv == GRAFT_CPU_AVX2) { exp_shift_avx2(x, m, y, n); return; }
+  }
+#endif
+  exp_shift_base(x, m, y, n);
+}
+
 /* In place. */
 static void act_inplace(float *y, size_t n, graft_act_params p) {
-  size_t i;
-  GK_ACT_LOOPS(y, y)
+#ifdef GK_ACT_X86
+  if (n >= 64) {
+    graft_cpu_level lv = graft_cpu_level_get();
+    if (lv == GRAFT_CPU_AVX512) { act_inplace_avx512(y, n, p); return; }
+    if (lv == GRAFT_CPU_AVX2) { act_inplace_avx2(y, n, p); return; }
+  }
+#endif
+  act_inplace_base(y, n, p);
 }
 
 /* y[i] = act(x[i]); x and y may be the same array (never partially overlapping). */
@@ -102,37 +154,19 @@ static void act_f32(const float *x, float *y, size_t n, graft_act_params p) {
     act_inplace(y, n, p);
     return;
   }
-  {
-    const float *restrict xs = x;
-    float *restrict yd = y;
-    size_t i;
-    GK_ACT_LOOPS(xs, yd)
-    memmove(yd, xs, n * sizeof(float)); /* NONE and unknown kinds copy */
+#ifdef GK_ACT_X86
+  if (n >= 64) {
+    graft_cpu_level lv = graft_cpu_level_get();
+    if (lv == GRAFT_CPU_AVX512) { act_outplace_avx512(x, y, n, p); return; }
+    if (lv == GRAFT_CPU_AVX2) { act_outplace_avx2(x, y, n, p); return; }
   }
+#endif
+  act_outplace_base(x, y, n, p);
 }
 
 void graft_act_apply_f32(float *x, size_t n, graft_act_params p) { act_inplace(x, n, p); }
 
 /* ---- act_f32 ------------------------------------------------------------------------------ */
-
-/* The activation of an act_f32 call, with ONNX defaults for absent parameters. */
-static graft_act_params act_params_with_defaults(const graft_call *c) {
-  graft_act_params p;
-  p.kind = (int32_t)graft_attr_int(c, GRAFT_ATTR_ACT, GRAFT_ACT_NONE);
-  float da = 0.0f, db = 0.0f;
-  switch (p.kind) {
-  case GRAFT_ACT_CLIP: da = -INFINITY; db = INFINITY; break;
-  case GRAFT_ACT_LEAKY_RELU: da = 0.01f; break;
-  case GRAFT_ACT_HARD_SIGMOID: da = 0.2f; db = 0.5f; break;
-  case GRAFT_ACT_ELU: da = 1.0f; break;
-  case GRAFT_ACT_SELU: da = 1.67326319217681884765625f; db = 1.05070102214813232421875f; break;
-  case GRAFT_ACT_AFFINE: da = 1.0f; break;
-  default: break;
-  }
-  p.a = graft_attr_float(c, GRAFT_ATTR_ACT_ALPHA, da);
-  p.b = graft_attr_float(c, GRAFT_ATTR_ACT_BETA, db);
-  return p;
-}
 
 /* Same-shape f32 -> f32. */
 static graft_status unary_f32_check(const graft_call *c) {
@@ -151,7 +185,7 @@ size_t graft_act_f32_scratch(const graft_call *c) { (void)c; return 0; }
 graft_status graft_act_f32_eval(const graft_call *c) {
   const graft_tensor *x = gk_in(c, 0);
   graft_tensor *y = gk_out(c, 0);
-  act_f32((const float *)x->data, (float *)y->data, (size_t)gk_count(y), act_params_with_defaults(c));
+  act_f32((const float *)x->data, (float *)y->data, (size_t)gk_count(y), graft_act_of(c));
   return GRAFT_OK;
 }
 
@@ -241,7 +275,7 @@ static graft_status softmax_eval(const graft_call *c, int log_form) {
   if (inner == 1) {
     for (int64_t o = 0; o < outer; ++o, x += n, y += n) {
       float m = row_max(x, n);
-      for (int64_t j = 0; j < n; ++j) y[j] = gk_expf(x[j] - m);
+      exp_shift(x, m, y, n);
       float s = row_sum(y, n);
       if (log_form) {
         float l = logf(s);

@@ -156,6 +156,10 @@ typedef enum { PATH_GENERAL, PATH_POINTWISE, PATH_DEPTHWISE, PATH_WINDOW } conv_
    contiguous slice of them (see graft_sgemm_window), the GEMM runs over the plane-width output
    grid, and the valid columns are copied out (skipped when the grid has no extra columns). */
 #define WINDOW_MAX_PHASES 64
+/* Compact columns when the plane-width grid wastes more than 1/GRAFT_CONV_COMPACT_DIV. */
+#ifndef GRAFT_CONV_COMPACT_DIV
+#define GRAFT_CONV_COMPACT_DIV 8
+#endif
 
 typedef struct window_plan {
   int64_t ph2, pw2, ncols;  /* phase plane height/width; GEMM columns */
@@ -174,7 +178,7 @@ static window_plan window_plan_of(const conv_geom *g) {
   p.pw2 = (iwp + sw - 1) / sw;
   /* Plane-width grid (contiguous packing, extra columns computed then dropped) when the extra
      columns are at most 1/8 of the grid; otherwise compact columns (row-run packing). */
-  p.compact = g->out[1] > 1 && 8 * (p.pw2 - g->out[2]) > p.pw2;
+  p.compact = g->out[1] > 1 && GRAFT_CONV_COMPACT_DIV * (p.pw2 - g->out[2]) > p.pw2;
   p.ncols = p.compact ? g->out[1] * g->out[2] : (g->out[1] - 1) * p.pw2 + g->out[2];
   p.need_copy = sh != 1 || sw != 1 || g->pad_begin[1] || g->pad_begin[2] || g->pad_end[1] ||
                 g->pad_end[2];

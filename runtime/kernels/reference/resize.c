@@ -174,6 +174,9 @@ graft_status graft_resize_f32_eval(const graft_call *c) {
   int32_t nl = p.nt[r - 1];
   const int64_t *li = idx[r - 1];
   const float *lw = w[r - 1];
+  int has_extrap = 0; /* any innermost output taking the extrapolation value */
+  for (int64_t o = 0; o < n; ++o)
+    if (li[o * nl] < 0) has_extrap = 1;
   for (;;) {
     /* tap combinations of the outer axes for this output row */
     int64_t coff[RS_MAX_COMBOS];
@@ -207,6 +210,15 @@ graft_status graft_resize_f32_eval(const graft_call *c) {
     } else if (nc == 1 && nl == 1 && cw[0] == 1.0f) {
       const float *xr = x + coff[0];
       for (int64_t o = 0; o < n; ++o) y[o] = li[o] < 0 ? p.extrap : xr[li[o]];
+    } else if (nl == 2 && nc == 2 && !has_extrap) {
+      /* bilinear: two source rows, two taps each */
+      const float *r0 = x + coff[0], *r1 = x + coff[1];
+      float c0 = cw[0], c1 = cw[1];
+      for (int64_t o = 0; o < n; ++o) {
+        int64_t i0 = li[2 * o], i1 = li[2 * o + 1];
+        float w0 = lw[2 * o], w1 = lw[2 * o + 1];
+        y[o] = c0 * (w0 * r0[i0] + w1 * r0[i1]) + c1 * (w0 * r1[i0] + w1 * r1[i1]);
+      }
     } else {
       for (int64_t o = 0; o < n; ++o) {
         const int64_t *ti = li + o * nl;
