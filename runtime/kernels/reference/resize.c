@@ -114,6 +114,7 @@ static void rs_axis_table(const rs_params *p, int32_t ax, int64_t lin, int64_t l
       continue;
     }
     float x = rs_coord(p->coord, (float)o, s, lin, lout);
+    x = x < -1e12f ? -1e12f : (x > 1e12f ? 1e12f : x); /* tiny scales: keep int conversions defined */
     if (p->coord == GRAFT_COORD_TF_CROP_AND_RESIZE && (x < 0.0f || x > (float)(lin - 1))) {
       for (int32_t t = 0; t < nt; ++t) { ip[t] = t == 0 ? -1 : 0; wp[t] = 0.0f; }
       continue;
