@@ -6,7 +6,9 @@
 
    conv_f32 picks one of four paths (same math, different data movement):
    - depthwise (group == C, one input channel per group, 1 or 2 spatial dims): a direct kernel
-     vectorized over output width; scratch is one zero-padded input plane (none without pads).
+     vectorized over output width (AVX-512, AVX2+FMA, NEON over a zero-padded copy of the
+     input plane; portable C tap by tap with clipped ranges); scratch is one zero-padded input
+     plane (none without pads).
    - pointwise (1x1 kernel, stride 1, no pads): GEMM with the input image itself as B.
    - window (1 or 2 spatial dims, stride product <= 64, not a strided 1x1): the input is copied
      once into zero-padded stride-phase planes, so every im2col row is a contiguous slice and
@@ -27,6 +29,9 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GRAFT_CONV_X86 1
+#elif defined(__ARM_NEON) || defined(__ARM_NEON__)
+#define GRAFT_CONV_NEON 1
+#include <arm_neon.h>
 #endif
 
 /* Geometry of one convolution, spatial dims right-aligned into 3 (see graft_sgemm_conv). */
@@ -361,12 +366,168 @@ T512 static void depthwise_avx512(const conv_geom *g, const float *p, int64_t pw
   }
 }
 
-__attribute__((target("avx2,fma,avx")))
-static void depthwise_avx2(const conv_geom *g, const float *x, const float *w, float bias,
-                           float *y, graft_act_params act) GRAFT_DEPTHWISE_BODY
 #endif
 
-/* Depthwise scratch: one zero-padded input plane (AVX-512 path only, but sized the same for
+/* ---- depthwise over a padded plane (the vector paths) -------------------------------------
+   Every kernel below reads a plane that already holds the padding, so every tap of every
+   output is in bounds: output (oh, ow) tap (kh, kw) reads p[(oh*sh + kh*dh)*pw + ow*sw + kw*dw]
+   and nothing past the last tap of the last output. Bias is the accumulator's start value;
+   Relu/Clip are applied in registers, other activations per output row (in L1). */
+typedef void (*dw_plane_fn)(const conv_geom *g, const float *p, int64_t pw, const float *w,
+                            float bias, float *y, graft_act_params act);
+
+static int dw_clamp_of(graft_act_params act) {
+  return act.kind == GRAFT_ACT_RELU ? 1 : (act.kind == GRAFT_ACT_CLIP ? 2 : 0);
+}
+
+/* Outputs [o0, o1) of one output row whose top-left tap row starts at r0, scalar. */
+static void dw_plane_scalar(const conv_geom *g, const float *r0, int64_t pw, const float *w,
+                            float bias, float *yr, int64_t o0, int64_t o1, int clamp,
+                            graft_act_params act) {
+  const int64_t KH = g->kernel[1], KW = g->kernel[2], sw = g->stride[2];
+  const int64_t dh = g->dilation[1], dw = g->dilation[2];
+  for (int64_t o = o0; o < o1; ++o) {
+    float s = bias;
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      const float *xr = r0 + kh * dh * pw + o * sw;
+      for (int64_t kw = 0; kw < KW; ++kw) s += w[kh * KW + kw] * xr[kw * dw];
+    }
+    if (clamp == 1) s = s > 0.0f ? s : 0.0f;
+    else if (clamp == 2) s = s < act.a ? act.a : (s > act.b ? act.b : s);
+    yr[o] = s;
+  }
+}
+
+#ifdef GRAFT_CONV_NEON
+/* NEON: 4 outputs per vector, two accumulators (alternating taps); stride 1 loads
+   contiguously, stride 2 de-interleaves with vld2q when the next vector's outputs exist (so
+   its 8th float is in bounds), other strides and the last vector load lane by lane; columns
+   past the last full vector are scalar. KW is a compile-time constant for 3 and 5 (kwc). */
+#ifdef __aarch64__
+#define DW_FMA_N(acc, v, s) vfmaq_n_f32(acc, v, s)
+#else
+#define DW_FMA_N(acc, v, s) vmlaq_n_f32(acc, v, s)
+#endif
+
+static inline __attribute__((always_inline)) float32x4_t dw_load4(const float *src, int64_t sw,
+                                                                   int ahead) {
+  if (sw == 1) return vld1q_f32(src);
+  if (sw == 2 && ahead) return vld2q_f32(src).val[0];
+  float32x4_t v = vdupq_n_f32(src[0]);
+  v = vsetq_lane_f32(src[sw], v, 1);
+  v = vsetq_lane_f32(src[2 * sw], v, 2);
+  return vsetq_lane_f32(src[3 * sw], v, 3);
+}
+
+static inline __attribute__((always_inline)) void dw_neon_body(
+    const int kwc, const conv_geom *g, const float *p, int64_t pw, const float *w, float bias,
+    float *y, graft_act_params act) {
+  const int64_t OH = g->out[1], OW = g->out[2];
+  const int64_t KH = g->kernel[1], KW = kwc ? kwc : g->kernel[2];
+  const int64_t sh = g->stride[1], sw = g->stride[2], dh = g->dilation[1], dw = g->dilation[2];
+  const int clamp = dw_clamp_of(act);
+  const int post = act.kind != GRAFT_ACT_NONE && !clamp;
+  const float32x4_t zero = vdupq_n_f32(0.0f), vlo = vdupq_n_f32(act.a), vhi = vdupq_n_f32(act.b);
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    float *yr = y + oh * OW;
+    const float *r0 = p + oh * sh * pw;
+    int64_t o = 0;
+    for (; o + 4 <= OW; o += 4) {
+      const int ahead = o + 4 < OW;
+      float32x4_t acc = vdupq_n_f32(bias), acc1 = zero;
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        const float *xr = r0 + kh * dh * pw + o * sw;
+        const float *wr = w + kh * KW;
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          const float32x4_t v = dw_load4(xr + kw * dw, sw, ahead);
+          if (kw & 1) acc1 = DW_FMA_N(acc1, v, wr[kw]);
+          else acc = DW_FMA_N(acc, v, wr[kw]);
+        }
+      }
+      acc = vaddq_f32(acc, acc1);
+      if (clamp == 1) acc = vmaxq_f32(acc, zero);
+      else if (clamp == 2) acc = vminq_f32(vhi, vmaxq_f32(vlo, acc));
+      vst1q_f32(yr + o, acc);
+    }
+    if (o < OW) dw_plane_scalar(g, r0, pw, w, bias, yr, o, OW, clamp, act);
+    if (post) graft_act_apply_f32(yr, (size_t)OW, act);
+  }
+}
+
+static void depthwise_neon(const conv_geom *g, const float *p, int64_t pw, const float *w,
+                           float bias, float *y, graft_act_params act) {
+  if (g->kernel[2] == 3) dw_neon_body(3, g, p, pw, w, bias, y, act);
+  else if (g->kernel[2] == 5) dw_neon_body(5, g, p, pw, w, bias, y, act);
+  else dw_neon_body(0, g, p, pw, w, bias, y, act);
+}
+#endif /* GRAFT_CONV_NEON */
+
+#ifdef GRAFT_CONV_X86
+/* AVX2 + FMA: 8 outputs per vector, two accumulators; stride 1 loads contiguously (masked
+   tail), stride 2 takes two loads and an even-lane shuffle when the next vector's outputs
+   exist, otherwise (and for other strides) a masked gather. Masked-off lanes are never read.
+   KW is a compile-time constant for 3 and 5 (kwc). */
+#define T256 __attribute__((target("avx2,fma,avx")))
+
+static T256 inline __attribute__((always_inline)) __m256 dw_load8(const float *src, int64_t sw,
+                                                                  int full, int ahead,
+                                                                  __m256i mask, __m256i gidx) {
+  if (sw == 1) return full ? _mm256_loadu_ps(src) : _mm256_maskload_ps(src, mask);
+  if (sw == 2 && ahead) {
+    const __m256 lo = _mm256_loadu_ps(src), hi = _mm256_loadu_ps(src + 8);
+    const __m256 ev = _mm256_shuffle_ps(lo, hi, 0x88); /* lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6 */
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), 0xD8));
+  }
+  return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), src, gidx, _mm256_castsi256_ps(mask), 4);
+}
+
+static T256 inline __attribute__((always_inline)) void dw_avx2_body(
+    const int kwc, const conv_geom *g, const float *p, int64_t pw, const float *w, float bias,
+    float *y, graft_act_params act) {
+  const int64_t OH = g->out[1], OW = g->out[2];
+  const int64_t KH = g->kernel[1], KW = kwc ? kwc : g->kernel[2];
+  const int64_t sh = g->stride[1], sw = g->stride[2], dh = g->dilation[1], dw = g->dilation[2];
+  const int clamp = dw_clamp_of(act);
+  const int post = act.kind != GRAFT_ACT_NONE && !clamp;
+  const __m256 zero = _mm256_setzero_ps(), vlo = _mm256_set1_ps(act.a), vhi = _mm256_set1_ps(act.b);
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i gidx = _mm256_mullo_epi32(lanes, _mm256_set1_epi32((int)sw));
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    float *yr = y + oh * OW;
+    const float *r0 = p + oh * sh * pw;
+    for (int64_t o = 0; o < OW; o += 8) {
+      const int64_t cnt = OW - o < 8 ? OW - o : 8;
+      const int full = cnt == 8, ahead = o + 8 < OW;
+      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cnt), lanes);
+      __m256 acc = _mm256_set1_ps(bias), acc1 = zero;
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        const float *xr = r0 + kh * dh * pw + o * sw;
+        const float *wr = w + kh * KW;
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          const __m256 v = dw_load8(xr + kw * dw, sw, full, ahead, mask, gidx);
+          if (kw & 1) acc1 = _mm256_fmadd_ps(_mm256_broadcast_ss(wr + kw), v, acc1);
+          else acc = _mm256_fmadd_ps(_mm256_broadcast_ss(wr + kw), v, acc);
+        }
+      }
+      acc = _mm256_add_ps(acc, acc1);
+      if (clamp == 1) acc = _mm256_max_ps(acc, zero);
+      else if (clamp == 2) acc = _mm256_min_ps(vhi, _mm256_max_ps(vlo, acc));
+      if (full) _mm256_storeu_ps(yr + o, acc);
+      else _mm256_maskstore_ps(yr + o, mask, acc);
+    }
+    if (post) graft_act_apply_f32(yr, (size_t)OW, act);
+  }
+}
+
+static T256 void depthwise_avx2_plane(const conv_geom *g, const float *p, int64_t pw,
+                                      const float *w, float bias, float *y, graft_act_params act) {
+  if (g->kernel[2] == 3) dw_avx2_body(3, g, p, pw, w, bias, y, act);
+  else if (g->kernel[2] == 5) dw_avx2_body(5, g, p, pw, w, bias, y, act);
+  else dw_avx2_body(0, g, p, pw, w, bias, y, act);
+}
+#endif
+
+/* Depthwise scratch: one zero-padded input plane (vector paths only, but sized the same for
    every machine); 0 when there are no pads. */
 static int depthwise_has_pads(const conv_geom *g) {
   return g->pad_begin[1] || g->pad_begin[2] || g->pad_end[1] || g->pad_end[2];
@@ -380,13 +541,17 @@ static size_t depthwise_scratch(const conv_geom *g) {
 
 static void conv_depthwise(const conv_geom *g, const float *x, const float *w, const float *b,
                            float *y, graft_act_params act, void *scratch) {
-  typedef void (*dw_fn)(const conv_geom *, const float *, const float *, float, float *,
-                        graft_act_params);
-  dw_fn fn = depthwise_generic;
   const int64_t mult = g->cout / g->cin, ksz = g->kvol;
+  dw_plane_fn pf = 0;
 #ifdef GRAFT_CONV_X86
   const graft_cpu_level lvl = graft_cpu_level_get();
-  if (lvl == GRAFT_CPU_AVX512) {
+  if (lvl == GRAFT_CPU_AVX512) pf = depthwise_avx512;
+  else if (lvl == GRAFT_CPU_AVX2 && g->stride[2] * 8 < ((int64_t)1 << 30)) pf = depthwise_avx2_plane;
+#endif
+#ifdef GRAFT_CONV_NEON
+  if (graft_cpu_level_get() == GRAFT_CPU_NEON) pf = depthwise_neon;
+#endif
+  if (pf) {
     const int pads = depthwise_has_pads(g);
     const int64_t IH = g->in[1], IW = g->in[2];
     const int64_t ihp = IH + g->pad_begin[1] + g->pad_end[1];
@@ -412,20 +577,17 @@ static void conv_depthwise(const conv_geom *g, const float *x, const float *w, c
         }
         for (int64_t q = 0; q < mult; ++q) {
           const int64_t oc = ic * mult + q;
-          depthwise_avx512(g, src, pads ? iwp : IW, w + oc * ksz, b ? b[oc] : 0.0f,
-                           y + (n * g->cout + oc) * g->out_size, act);
+          pf(g, src, pads ? iwp : IW, w + oc * ksz, b ? b[oc] : 0.0f,
+             y + (n * g->cout + oc) * g->out_size, act);
         }
       }
     return;
   }
-  if (lvl == GRAFT_CPU_AVX2) fn = depthwise_avx2;
-#endif
-  (void)scratch;
   for (int64_t n = 0; n < g->batch; ++n)
     for (int64_t oc = 0; oc < g->cout; ++oc) {
       const int64_t ic = oc / mult;
-      fn(g, x + (n * g->cin + ic) * g->in_size, w + oc * ksz, b ? b[oc] : 0.0f,
-         y + (n * g->cout + oc) * g->out_size, act);
+      depthwise_generic(g, x + (n * g->cin + ic) * g->in_size, w + oc * ksz, b ? b[oc] : 0.0f,
+                        y + (n * g->cout + oc) * g->out_size, act);
     }
 }
 
