@@ -410,6 +410,8 @@ static void test_conv(void) {
   run_conv("depthwise-k5-s2", conv2d(1, 3, 3, 3, 17, 33, 5, 2, 1, 2), 0);
   run_conv("depthwise-narrow", conv2d(1, 3, 3, 3, 5, 3, 3, 1, 1, 1), 0);
   run_conv("depthwise-s2-narrow", conv2d(1, 3, 3, 3, 7, 9, 3, 2, 1, 1), 0);
+  run_conv("depthwise-s2-dilated", conv2d(1, 3, 3, 3, 17, 23, 3, 2, 2, 2), 0);
+  run_conv("depthwise-s2-oddpad", conv2d(1, 2, 2, 2, 12, 18, 3, 2, 1, 1), 0);
   run_conv("depthwise-k7-s2", conv2d(1, 2, 2, 2, 23, 41, 7, 2, 1, 3), 0);
   {
     conv_case c = conv2d(1, 3, 5, 1, 9, 8, 3, 1, 1, 0);
