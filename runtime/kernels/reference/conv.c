@@ -284,7 +284,8 @@ static void depthwise_generic(const conv_geom *g, const float *x, const float *w
    compile-time constant for 3 and 5 (kwc); tap column offsets come from `toff`. */
 static T512 inline __attribute__((always_inline)) void dw512_body(
     const int khc, const int kwc, const conv_geom *g, const float *p, int64_t pw,
-    const int64_t *toff, int64_t es, const float *w, float bias, float *y, graft_act_params act) {
+    const int64_t *toff, int64_t es, const float *w, float bias, float *y, graft_act_params act,
+    int64_t oh0) {
   const int64_t OH = g->out[1], OW = g->out[2];
   const int64_t KH = khc ? khc : g->kernel[1], KW = kwc ? kwc : g->kernel[2], sh = g->stride[1];
   const int64_t dh = g->dilation[1];
@@ -296,7 +297,7 @@ static T512 inline __attribute__((always_inline)) void dw512_body(
   const __m512i gidx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)es));
   int64_t t[DW_MAX_KW]; /* local copy: the compiler may keep it in registers */
   for (int64_t kw = 0; kw < KW; ++kw) t[kw] = toff[kw];
-  for (int64_t oh = 0; oh < OH; ++oh) {
+  for (int64_t oh = oh0; oh < OH; ++oh) {
     float *yr = y + oh * OW;
     const float *r0 = p + oh * sh * pw;
     for (int64_t o = 0; o < OW; o += 16) {
@@ -328,15 +329,90 @@ static T512 inline __attribute__((always_inline)) void dw512_body(
   }
 }
 
+/* Two output rows per pass for K x K kernels with vertical stride shc (1 or 2) and no vertical
+   dilation: input row r of the pass feeds kernel row r of the first output row and kernel
+   row r - shc of the second, so each loaded tap vector serves up to two outputs. Returns the
+   number of rows done (even); the caller finishes an odd last row. */
+static T512 inline __attribute__((always_inline)) int64_t dw512_rows2(
+    const int K, const int shc, const conv_geom *g, const float *p, int64_t pw,
+    const int64_t *toff, int64_t es, const float *w, float bias, float *y, graft_act_params act) {
+  const int64_t OH = g->out[1], OW = g->out[2];
+  const int clamp = act.kind == GRAFT_ACT_RELU ? 1 : (act.kind == GRAFT_ACT_CLIP ? 2 : 0);
+  const int post = act.kind != GRAFT_ACT_NONE && !clamp;
+  const __m512 vlo = _mm512_set1_ps(act.a), vhi = _mm512_set1_ps(act.b), zero = _mm512_setzero_ps();
+  const __m512 vb = _mm512_set1_ps(bias);
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i gidx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)es));
+  int64_t t[5];
+  for (int kw = 0; kw < K; ++kw) t[kw] = toff[kw];
+  int64_t oh = 0;
+  for (; oh + 2 <= OH; oh += 2) {
+    float *y0 = y + oh * OW, *y1 = y0 + OW;
+    const float *r0 = p + oh * shc * pw;
+    for (int64_t o = 0; o < OW; o += 16) {
+      const int64_t cnt = OW - o < 16 ? OW - o : 16;
+      const __mmask16 m = cnt == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cnt) - 1u);
+      __m512 a0 = vb, b0 = zero, a1 = vb, b1 = zero;
+#pragma GCC unroll 7
+      for (int r = 0; r < K + shc; ++r) {
+        const float *xr = r0 + r * pw + o * es;
+#pragma GCC unroll 5
+        for (int kw = 0; kw < K; ++kw) {
+          const float *src = xr + t[kw];
+          __m512 v;
+          if (es == 1) v = cnt == 16 ? _mm512_loadu_ps(src) : _mm512_maskz_loadu_ps(m, src);
+          else v = _mm512_mask_i32gather_ps(zero, m, gidx, src, 4);
+          if (r < K) {
+            const __m512 wv = _mm512_set1_ps(w[r * K + kw]);
+            if (kw & 1) b0 = _mm512_fmadd_ps(wv, v, b0);
+            else a0 = _mm512_fmadd_ps(wv, v, a0);
+          }
+          if (r >= shc) {
+            const __m512 wv = _mm512_set1_ps(w[(r - shc) * K + kw]);
+            if (kw & 1) b1 = _mm512_fmadd_ps(wv, v, b1);
+            else a1 = _mm512_fmadd_ps(wv, v, a1);
+          }
+        }
+      }
+      a0 = _mm512_add_ps(a0, b0);
+      a1 = _mm512_add_ps(a1, b1);
+      if (clamp == 1) {
+        a0 = _mm512_max_ps(a0, zero);
+        a1 = _mm512_max_ps(a1, zero);
+      } else if (clamp == 2) {
+        a0 = _mm512_min_ps(vhi, _mm512_max_ps(vlo, a0));
+        a1 = _mm512_min_ps(vhi, _mm512_max_ps(vlo, a1));
+      }
+      _mm512_mask_storeu_ps(y0 + o, m, a0);
+      _mm512_mask_storeu_ps(y1 + o, m, a1);
+    }
+    if (post) {
+      graft_act_apply_f32(y0, (size_t)OW, act);
+      graft_act_apply_f32(y1, (size_t)OW, act);
+    }
+  }
+  return oh;
+}
+
 T512 static void depthwise_avx512(const conv_geom *g, const float *p, int64_t pw,
                                   const int64_t *toff, int64_t es, const float *w, float bias,
                                   float *y, graft_act_params act) {
-  const int64_t KH = g->kernel[1], KW = g->kernel[2];
-  if (KH == 3 && KW == 3) dw512_body(3, 3, g, p, pw, toff, es, w, bias, y, act);
-  else if (KH == 5 && KW == 5) dw512_body(5, 5, g, p, pw, toff, es, w, bias, y, act);
-  else if (KW == 3) dw512_body(0, 3, g, p, pw, toff, es, w, bias, y, act);
-  else if (KW == 5) dw512_body(0, 5, g, p, pw, toff, es, w, bias, y, act);
-  else dw512_body(0, 0, g, p, pw, toff, es, w, bias, y, act);
+  const int64_t KH = g->kernel[1], KW = g->kernel[2], sh = g->stride[1], dh = g->dilation[1];
+  if (KH == KW && (KH == 3 || KH == 5) && dh == 1 && (sh == 1 || sh == 2)) {
+    int64_t done;
+    if (KH == 3) done = sh == 1 ? dw512_rows2(3, 1, g, p, pw, toff, es, w, bias, y, act)
+                                : dw512_rows2(3, 2, g, p, pw, toff, es, w, bias, y, act);
+    else done = sh == 1 ? dw512_rows2(5, 1, g, p, pw, toff, es, w, bias, y, act)
+                        : dw512_rows2(5, 2, g, p, pw, toff, es, w, bias, y, act);
+    if (done < g->out[1]) {
+      if (KH == 3) dw512_body(3, 3, g, p, pw, toff, es, w, bias, y, act, done);
+      else dw512_body(5, 5, g, p, pw, toff, es, w, bias, y, act, done);
+    }
+    return;
+  }
+  if (KW == 3) dw512_body(0, 3, g, p, pw, toff, es, w, bias, y, act, 0);
+  else if (KW == 5) dw512_body(0, 5, g, p, pw, toff, es, w, bias, y, act, 0);
+  else dw512_body(0, 0, g, p, pw, toff, es, w, bias, y, act, 0);
 }
 
 /* d[i] = s[2*i], i < n: two loads and an even-lane permute per 16 (masked tail; nothing past
@@ -584,42 +660,28 @@ static void conv_depthwise(const conv_geom *g, const float *x, const float *w, c
       toff[kw] = split ? ((kw * dw) & 1 ? he : 0) + (kw * dw) / 2 : kw * dw;
     const int64_t es = split ? 1 : sw;
     float *plane = (float *)scratch;
+    /* The padding sits at the same places for every channel: zero the plane once, then each
+       channel only overwrites the interior. */
+    if (split || pads) memset(plane, 0, (size_t)(ihp * iwp) * sizeof(float));
+    /* split: even half ev[e] = x[2e - pl] for e in [elo, ehi), odd half od[e] = x[2e + 1 - pl]
+       for e in [olo, ohi); every other entry is padding */
+    const int64_t elo = (pl + 1) / 2, ehi = (IW + pl + 1) / 2;
+    const int64_t olo = pl / 2, ohi = (IW + pl) / 2 < ho ? (IW + pl) / 2 : ho;
     for (int64_t n = 0; n < g->batch; ++n)
       for (int64_t ic = 0; ic < g->cin; ++ic) {
         const float *xc = x + (n * g->cin + ic) * g->in_size;
         const float *src = xc;
         if (split) {
-          /* even half: ev[e] = x[2e - pl]; odd half: od[e] = x[2e + 1 - pl]; zero outside */
-          const int64_t elo = (pl + 1) / 2, ehi = (IW + pl + 1) / 2;
-          const int64_t olo = pl / 2, ohi = (IW + pl) / 2 < ho ? (IW + pl) / 2 : ho;
-          for (int64_t ih = 0; ih < ihp; ++ih) {
-            float *ev = plane + ih * iwp, *od = ev + he;
-            const int64_t sr = ih - pt;
-            if (sr < 0 || sr >= IH) {
-              memset(ev, 0, (size_t)iwp * sizeof(float));
-              continue;
-            }
+          for (int64_t sr = 0; sr < IH; ++sr) {
+            float *ev = plane + (sr + pt) * iwp, *od = ev + he;
             const float *xr = xc + sr * IW;
-            memset(ev, 0, (size_t)elo * sizeof(float));
             if (ehi > elo) ecopy(ev + elo, xr + 2 * elo - pl, ehi - elo);
-            memset(ev + ehi, 0, (size_t)(he - ehi) * sizeof(float));
-            memset(od, 0, (size_t)olo * sizeof(float));
             if (ohi > olo) ecopy(od + olo, xr + 2 * olo + 1 - pl, ohi - olo);
-            memset(od + ohi, 0, (size_t)(ho - ohi) * sizeof(float));
           }
           src = plane;
         } else if (pads) {
-          for (int64_t ih = 0; ih < ihp; ++ih) {
-            float *row = plane + ih * iwp;
-            const int64_t sr = ih - pt;
-            if (sr < 0 || sr >= IH) {
-              memset(row, 0, (size_t)iwp * sizeof(float));
-              continue;
-            }
-            memset(row, 0, (size_t)pl * sizeof(float));
-            memcpy(row + pl, xc + sr * IW, (size_t)IW * sizeof(float));
-            memset(row + pl + IW, 0, (size_t)(iwp - pl - IW) * sizeof(float));
-          }
+          for (int64_t sr = 0; sr < IH; ++sr)
+            memcpy(plane + (sr + pt) * iwp + pl, xc + sr * IW, (size_t)IW * sizeof(float));
           src = plane;
         }
         for (int64_t q = 0; q < mult; ++q) {
