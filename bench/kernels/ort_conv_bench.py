@@ -6,6 +6,7 @@ Prints onnxruntime's numbers in gemm_bench's columns; with --graft it also runs 
 binary in the same session and prints both side by side with the ratio graft/onnxruntime
 (time ratio < 1 means graft is faster). Both sides report thread CPU time, best of a few
 rounds, so the numbers hold up on a shared machine."""
+import os
 import subprocess
 import sys
 import time
@@ -23,6 +24,11 @@ if "--graft" in ARGS:
     del ARGS[i:i + 2]
 PEAK = float(ARGS[0]) if ARGS else 270.0
 RESULTS = {}
+ONLY = os.environ.get("GRAFT_BENCH_ONLY")  # run only the cases whose name contains this text
+
+
+def selected(what):
+    return ONLY is None or ONLY in what
 
 
 def session(model):
@@ -52,6 +58,8 @@ def report(what, flops, secs):
 
 
 def gemm(n):
+    if not selected("sgemm"):
+        return
     rng = np.random.default_rng(0)
     b = rng.standard_normal((n, n)).astype(np.float32)
     g = helper.make_graph(
@@ -65,6 +73,8 @@ def gemm(n):
 
 
 def fc(k, n):
+    if not selected("fc "):
+        return
     rng = np.random.default_rng(0)
     w = rng.standard_normal((n, k)).astype(np.float32)
     b = rng.standard_normal((n,)).astype(np.float32)
@@ -80,6 +90,8 @@ def fc(k, n):
 
 
 def conv(what, cin, cout, group, hw, k, s, p, relu):
+    if not selected(what):
+        return
     rng = np.random.default_rng(0)
     ohw = (hw + 2 * p - k) // s + 1
     w = rng.standard_normal((cout, cin // group, k, k)).astype(np.float32)
@@ -113,6 +125,9 @@ conv("conv 1x1/2 512->1024 28x28 +bias", 512, 1024, 1, 28, 1, 2, 0, False)
 fc(2048, 1000)
 conv("depthwise 3x3 32ch 112x112 +bias+relu", 32, 32, 32, 112, 3, 1, 1, True)
 conv("depthwise 3x3/2 96ch 112x112 +bias+relu", 96, 96, 96, 112, 3, 2, 1, True)
+conv("depthwise 3x3 256ch 14x14 +bias+relu", 256, 256, 256, 14, 3, 1, 1, True)
+conv("depthwise 5x5 120ch 40x40 +bias+relu", 120, 120, 120, 40, 5, 1, 2, True)
+conv("depthwise 5x5/2 72ch 80x80 +bias+relu", 72, 72, 72, 80, 5, 2, 2, True)
 
 if GRAFT is not None:
     out = subprocess.run([GRAFT, str(PEAK)], check=True, capture_output=True, text=True).stdout

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "graft_kernels.h"
+#include "cpu.h"
 
 static int passed, failed;
 
@@ -405,6 +406,13 @@ static void test_conv(void) {
   run_conv("depthwise-nopad", conv2d(1, 5, 5, 5, 19, 35, 3, 1, 1, 0), 0);
   run_conv("depthwise-s2-nopad", conv2d(2, 3, 3, 3, 21, 37, 3, 2, 1, 0), 0);
   run_conv("depthwise-s2-wide", conv2d(1, 2, 4, 2, 9, 67, 3, 2, 1, 1), 0);
+  run_conv("depthwise-k5", conv2d(1, 4, 4, 4, 14, 29, 5, 1, 1, 2), 0);
+  run_conv("depthwise-k5-s2", conv2d(1, 3, 3, 3, 17, 33, 5, 2, 1, 2), 0);
+  run_conv("depthwise-narrow", conv2d(1, 3, 3, 3, 5, 3, 3, 1, 1, 1), 0);
+  run_conv("depthwise-s2-narrow", conv2d(1, 3, 3, 3, 7, 9, 3, 2, 1, 1), 0);
+  run_conv("depthwise-s2-dilated", conv2d(1, 3, 3, 3, 17, 23, 3, 2, 2, 2), 0);
+  run_conv("depthwise-s2-oddpad", conv2d(1, 2, 2, 2, 12, 18, 3, 2, 1, 1), 0);
+  run_conv("depthwise-k7-s2", conv2d(1, 2, 2, 2, 23, 41, 7, 2, 1, 3), 0);
   {
     conv_case c = conv2d(1, 3, 5, 1, 9, 8, 3, 1, 1, 0);
     c.pb[0] = 2; c.pe[0] = 0; c.pb[1] = 0; c.pe[1] = 1; /* asymmetric pads */
@@ -648,7 +656,28 @@ static void test_matmul(void) {
   expect_status("matmul: batch 2 vs 3 rejected", r.check, GRAFT_E_SHAPE);
 }
 
+/* The instruction-set path under test is the one the build and GRAFT_CPU promise: NEON on
+   every NEON build unless GRAFT_CPU=generic, the portable path whenever GRAFT_CPU=generic. */
+static void test_cpu_level(void) {
+  const char *cap = getenv("GRAFT_CPU");
+  const int generic = cap && strcmp(cap, "generic") == 0;
+  const graft_cpu_level lvl = graft_cpu_level_get();
+  static const char *const names[] = {"generic", "avx2", "avx512", "neon"};
+  printf("cpu level: %s\n", (unsigned)lvl < 4 ? names[lvl] : "?");
+  int want_ok = 1;
+  if (generic) want_ok = lvl == GRAFT_CPU_GENERIC;
+#if defined(__ARM_NEON) || defined(__ARM_NEON__)
+  else want_ok = lvl == GRAFT_CPU_NEON;
+#endif
+  if (want_ok) ++passed;
+  else {
+    ++failed;
+    printf("FAIL cpu level %d not the one this build and GRAFT_CPU select\n", (int)lvl);
+  }
+}
+
 int main(void) {
+  test_cpu_level();
   test_conv();
   test_gemm();
   test_matmul();

@@ -6,12 +6,18 @@
                                                 AVX-512 row slices: row pointers, no copy)
          for each block of MC rows:             A read in place (row-major) or packed MR-tall
            for each NR panel, each MR panel:    register-blocked micro-kernel (B panel in L1)
-   Micro-kernels (AVX-512 8x48, AVX2+FMA 6x16, portable 4x8) compute a full MR x w tile
+   Micro-kernels (AVX-512 8x48, AVX2+FMA 6x16, aarch64 NEON 8x12, armv7 NEON 6x8, portable
+   4x8) compute a full MR x w tile
    (w = panel width, a multiple of the variant's vector unit); partial tiles at the
    right/bottom edges go through a small stack tile. The bias and the clamp-type activations
    (Relu, Clip) are applied in the micro-kernel on the last K block while the tile is in
    registers; other activations run per tile row right after the tile is stored (in L1).
    Tail panels of at most 4 columns use dot products instead of a 16-wide tile.
+   Target variants live here as #ifdef blocks rather than as kernels/<target>/sgemm.c twins:
+   the variants differ only in their micro-kernels (~60 lines each), while packing, blocking,
+   edge tiles, the epilogue contract and the scratch formula (which must cover every variant)
+   are ~800 shared lines; a same-basename twin would have to copy all of them. NEON builds
+   (__ARM_NEON) use the NEON kernels unless graft_cpu_level_get() says GENERIC.
    Measured on Zen 5 (1 core, AVX-512): ~90 % of the 270 GFLOP/s peak at M=N=K=512; see
    bench/kernels/gemm_bench.c. */
 #include "sgemm.h"
@@ -21,6 +27,9 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GRAFT_SGEMM_X86 1
 #include <immintrin.h>
+#elif defined(__ARM_NEON) || defined(__ARM_NEON__)
+#define GRAFT_SGEMM_NEON 1
+#include <arm_neon.h>
 #endif
 
 /* Blocking. MC is a multiple of every MR, NC of every NR. */
@@ -253,6 +262,104 @@ UKR_DEF(T256, ukr256u_8, ukr256_body, 1, 0)
 UKR_DEF(T256, ukr256u_16, ukr256_body, 2, 0)
 #endif /* GRAFT_SGEMM_X86 */
 
+
+#ifdef GRAFT_SGEMM_NEON
+/* ---- NEON micro-kernels: aarch64 8 x 12 (24 q accumulators, fma by lane), armv7 6 x 8
+   (12 q accumulators, vmla by lane: VFPv4 has no fused by-lane form), panels of 4/8(/12).
+   A is always packed (kc x MR, k-major): the by-lane forms want MR consecutive A values. ---- */
+
+#define NINL __attribute__((always_inline)) static inline
+
+NINL float32x4_t epi_neon(float32x4_t x, const float *cp, int i, int v, const ukr_epi *e) {
+  if (e->scale) x = vmulq_n_f32(x, e->alpha);
+  if (e->load_c) x = vaddq_f32(x, vld1q_f32(cp + 4 * v));
+  if (e->final) {
+    if (e->rb) x = vaddq_f32(x, vdupq_n_f32(e->rb[i]));
+    if (e->cb) x = vaddq_f32(x, vld1q_f32(e->cb + 4 * v));
+    if (e->clamp == 1) x = vmaxq_f32(x, vdupq_n_f32(0.0f));
+    else if (e->clamp == 2) x = vminq_f32(vdupq_n_f32(e->hi), vmaxq_f32(vdupq_n_f32(e->lo), x));
+  }
+  return x;
+}
+
+#ifdef __aarch64__
+#define NEON_MR 8
+#define NEON_NR 12
+NINL void ukr_neon_body(const int nv, int64_t kc, const float *a, const float *b, float *c,
+                        int64_t ldc, const ukr_epi *e) {
+  const float32x4_t z = vdupq_n_f32(0.0f);
+  float32x4_t c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z;
+  float32x4_t c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
+  float32x4_t c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float32x4_t alo = vld1q_f32(a), ahi = vld1q_f32(a + 4);
+    const float32x4_t b0 = vld1q_f32(b);
+    const float32x4_t b1 = nv > 1 ? vld1q_f32(b + 4) : z;
+    const float32x4_t b2 = nv > 2 ? vld1q_f32(b + 8) : z;
+#define RN(i, av, l)                                              \
+  c##i##0 = vfmaq_laneq_f32(c##i##0, b0, av, l);                  \
+  if (nv > 1) c##i##1 = vfmaq_laneq_f32(c##i##1, b1, av, l);      \
+  if (nv > 2) c##i##2 = vfmaq_laneq_f32(c##i##2, b2, av, l);
+    RN(0, alo, 0) RN(1, alo, 1) RN(2, alo, 2) RN(3, alo, 3)
+    RN(4, ahi, 0) RN(5, ahi, 1) RN(6, ahi, 2) RN(7, ahi, 3)
+#undef RN
+    a += 8;
+    b += 4 * nv;
+  }
+#define SN(i)                                                                   \
+  {                                                                             \
+    float *cp = c + (i) * ldc;                                                  \
+    vst1q_f32(cp, epi_neon(c##i##0, cp, i, 0, e));                              \
+    if (nv > 1) vst1q_f32(cp + 4, epi_neon(c##i##1, cp, i, 1, e));              \
+    if (nv > 2) vst1q_f32(cp + 8, epi_neon(c##i##2, cp, i, 2, e));              \
+  }
+  SN(0) SN(1) SN(2) SN(3) SN(4) SN(5) SN(6) SN(7)
+#undef SN
+}
+#else /* armv7 NEON */
+#define NEON_MR 6
+#define NEON_NR 8
+NINL void ukr_neon_body(const int nv, int64_t kc, const float *a, const float *b, float *c,
+                        int64_t ldc, const ukr_epi *e) {
+  const float32x4_t z = vdupq_n_f32(0.0f);
+  float32x4_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+  float32x4_t c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float32x2_t a01 = vld1_f32(a), a23 = vld1_f32(a + 2), a45 = vld1_f32(a + 4);
+    const float32x4_t b0 = vld1q_f32(b);
+    const float32x4_t b1 = nv > 1 ? vld1q_f32(b + 4) : z;
+#define RN(i, av, l)                                              \
+  c##i##0 = vmlaq_lane_f32(c##i##0, b0, av, l);                   \
+  if (nv > 1) c##i##1 = vmlaq_lane_f32(c##i##1, b1, av, l);
+    RN(0, a01, 0) RN(1, a01, 1) RN(2, a23, 0) RN(3, a23, 1) RN(4, a45, 0) RN(5, a45, 1)
+#undef RN
+    a += 6;
+    b += 4 * nv;
+  }
+#define SN(i)                                                                   \
+  {                                                                             \
+    float *cp = c + (i) * ldc;                                                  \
+    vst1q_f32(cp, epi_neon(c##i##0, cp, i, 0, e));                              \
+    if (nv > 1) vst1q_f32(cp + 4, epi_neon(c##i##1, cp, i, 1, e));              \
+  }
+  SN(0) SN(1) SN(2) SN(3) SN(4) SN(5)
+#undef SN
+}
+#endif
+
+#define UKRN_DEF(name, nv)                                                                 \
+  static void name(int64_t kc, const float *a, int64_t lda, const float *b, float *c,      \
+                   int64_t ldc, const ukr_epi *e) {                                        \
+    (void)lda;                                                                             \
+    ukr_neon_body(nv, kc, a, b, c, ldc, e);                                                \
+  }
+UKRN_DEF(ukr_neon_4, 1)
+UKRN_DEF(ukr_neon_8, 2)
+#if NEON_NR > 8
+UKRN_DEF(ukr_neon_12, 3)
+#endif
+#endif /* GRAFT_SGEMM_NEON */
+
 static const isa_desc isa_generic = {GEN_MR, GEN_NR, GEN_NR, {ukr_generic, 0, 0, 0}, {0, 0, 0, 0}};
 #ifdef GRAFT_SGEMM_X86
 static const isa_desc isa_avx2 = {6, 16, 8, {ukr256_8, ukr256_16, 0, 0},
@@ -260,10 +367,20 @@ static const isa_desc isa_avx2 = {6, 16, 8, {ukr256_8, ukr256_16, 0, 0},
 static const isa_desc isa_avx512 = {8, 48, 16, {ukr512_16, ukr512_32, ukr512_48, 0},
                                     {ukr512u_16, ukr512u_32, ukr512u_48, 0}};
 #endif
+#ifdef GRAFT_SGEMM_NEON
+#if NEON_NR > 8
+static const isa_desc isa_neon = {NEON_MR, NEON_NR, 4, {ukr_neon_4, ukr_neon_8, ukr_neon_12, 0},
+                                  {0, 0, 0, 0}};
+#else
+static const isa_desc isa_neon = {NEON_MR, NEON_NR, 4, {ukr_neon_4, ukr_neon_8, 0, 0},
+                                  {0, 0, 0, 0}};
+#endif
+#endif
 
 /* Tile shapes of every variant on every architecture (scratch sizes must not depend on the
    machine that runs the plan). */
-static const int all_shapes[][3] = {{GEN_MR, GEN_NR, GEN_NR}, {6, 16, 8}, {8, 48, 16}};
+static const int all_shapes[][3] = {{GEN_MR, GEN_NR, GEN_NR}, {6, 16, 8}, {8, 48, 16},
+                                    {8, 12, 4}, {6, 8, 4}};
 
 static const isa_desc *pick_isa(void) {
 #ifdef GRAFT_SGEMM_X86
@@ -272,6 +389,9 @@ static const isa_desc *pick_isa(void) {
   case GRAFT_CPU_AVX2: return &isa_avx2;
   default: break;
   }
+#endif
+#ifdef GRAFT_SGEMM_NEON
+  if (graft_cpu_level_get() == GRAFT_CPU_NEON) return &isa_neon;
 #endif
   return &isa_generic;
 }
