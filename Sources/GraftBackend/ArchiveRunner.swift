@@ -54,6 +54,13 @@ public final class ArchiveRunner {
       arenaBytes = 0
       throw Self.error(st, "cannot open archive", file: file)
     }
+    // The archive is untrusted: refuse to allocate more than this machine has.
+    let limit = ProcessInfo.processInfo.physicalMemory
+    guard sizes.arena_bytes <= limit, sizes.weights_bytes <= limit else {
+      arenaBytes = 0
+      throw GraftError(.invalid, at: Location(file: file),
+                       "archive needs \(sizes.arena_bytes) arena bytes and \(sizes.weights_bytes) weight bytes; this machine has \(limit)")
+    }
     if sizes.weights_bytes > 0 {
       let w = UnsafeMutableRawPointer.allocate(byteCount: Int(sizes.weights_bytes), alignment: 64)
       weights = w

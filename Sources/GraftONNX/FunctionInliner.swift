@@ -82,10 +82,7 @@ struct FunctionInliner {
     collectDomains(model.graph, into: &usedDomains)
     let functionDomains = Set(functions.keys.map(\.domain))
     model.opsetImports.removeAll { o in
-      let d = o.domain == "ai.onnx" ? "" : o.domain
-      return functionDomains.contains(o.domain) && !usedDomains.contains(d) && !functions.values.contains { f in
-        f.opsetImports.contains { $0.domain == o.domain } && f.domain != o.domain
-      }
+      !o.domain.isEmpty && o.domain != "ai.onnx" && functionDomains.contains(o.domain) && !usedDomains.contains(o.domain)
     }
   }
 

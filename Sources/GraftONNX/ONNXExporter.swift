@@ -264,6 +264,12 @@ final class CArena {
     guard t.dims.allSatisfy({ $0 >= 0 }) else {
       throw GraftError(.invalid, at: loc, "cannot export: shape \(Shape(t.dims).text) has a negative dim")
     }
+    var total = 1
+    for d in t.dims {
+      let (p, overflow) = total.multipliedReportingOverflow(by: d)
+      guard !overflow else { throw GraftError(.invalid, at: loc, "cannot export: shape \(Shape(t.dims).text) has too many elements") }
+      total = p
+    }
     if t.dtype == .string {
       guard t.strings.count == t.count else {
         throw GraftError(.invalid, at: loc, "cannot export: tensor has \(t.strings.count) strings; shape \(Shape(t.dims).text) needs \(t.count)")

@@ -13,6 +13,9 @@ import GraftIR
 /// - `dumpAfter` names a pass: `dump` receives `graph.dumpText()` after the first time that pass
 ///   finishes (its fixpoint in round 1, first occurrence in the list). An unknown name is an
 ///   error listing the known ones, raised before anything runs;
+/// - `context.bindings` are consumed once: after every pass run, a binding whose graph input no
+///   longer exists (the pass that applies bindings turned it into a constant) is dropped from
+///   the context, so later runs of that pass do not apply it again;
 /// - returns log lines, one per pass run: `<name>: changed|unchanged, nodes A -> B, initializers C -> D`.
 public struct Pipeline: Sendable {
   public var passes: [any Pass]
@@ -47,6 +50,12 @@ public struct Pipeline: Sendable {
   /// Names of the passes in order (duplicates kept), for `--dump-after` help and errors.
   public var passNames: [String] { passes.map(\.name) }
 
+  /// The portable pass called `name` (`graft convert --passes a,b`), or nil. Constant folding
+  /// gets the C runtime evaluator.
+  public static func pass(named name: String) -> (any Pass)? {
+    portable().passes.first { $0.name == name }
+  }
+
   public func run(_ graph: inout Graph, _ context: inout PassContext, dumpAfter: String? = nil,
                   dump: ((String) -> Void)? = nil) throws -> [String] {
     if let dumpAfter, !passes.contains(where: { $0.name == dumpAfter }) {
@@ -56,7 +65,8 @@ public struct Pipeline: Sendable {
     }
     var log: [String] = []
     var dumped = false
-    for round in 1...maxRounds {
+    let rounds = max(1, maxRounds)
+    for round in 1...rounds {
       var roundChanged = false
       for pass in passes {
         let nodesBefore = graph.nodes.count
@@ -79,6 +89,10 @@ public struct Pipeline: Sendable {
           } catch {
             throw GraftError(.invalid, at: Location(file: context.file), "pass '\(pass.name)': \(error)")
           }
+          if !context.bindings.isEmpty {
+            let inputNames = Set(graph.inputs.map(\.name))
+            context.bindings = context.bindings.filter { inputNames.contains($0.key) }
+          }
           if context.checkInvariants {
             do {
               try graph.checkInvariants(file: context.file)
@@ -99,10 +113,10 @@ public struct Pipeline: Sendable {
         }
       }
       if !roundChanged { return log }
-      if round == maxRounds { break }
+      if round == rounds { break }
     }
     throw GraftError(.invalid, at: Location(file: context.file),
-                     "pass pipeline did not converge after \(maxRounds) rounds (some pass keeps changing the graph)")
+                     "pass pipeline did not converge after \(rounds) rounds (some pass keeps changing the graph)")
   }
 }
 
@@ -174,22 +188,21 @@ extension Graph {
   }
 }
 
-/// Picks names not yet used in a graph: `base`, else `base_1`, `base_2`, ...
+/// Picks names not yet used in a graph: `base`, else `base_1`, `base_2`, ... The graph's names
+/// are collected on the first call only (most rewrites never need a fresh name).
 struct NameAllocator {
-  private var taken: Set<String>
+  private var taken: Set<String>?
 
-  init(_ graph: Graph) {
-    taken = graph.definedNames
-  }
-
-  mutating func fresh(_ base: String) -> String {
+  mutating func fresh(_ base: String, in graph: Graph) -> String {
+    var used = taken ?? graph.definedNames
     var name = base
     var k = 0
-    while taken.contains(name) {
+    while used.contains(name) {
       k += 1
       name = "\(base)_\(k)"
     }
-    taken.insert(name)
+    used.insert(name)
+    taken = used
     return name
   }
 }
@@ -198,6 +211,33 @@ extension Tensor {
   /// A float32 tensor from Double values rounded once to Float.
   static func float32(dims: [Int], rounding values: [Double]) -> Tensor {
     Tensor.float32(dims, values.map { Float($0) })
+  }
+
+  /// A float32 copy of this float32 tensor with element k multiplied (in Double, rounded once)
+  /// by `factors[(k / blockLength) % factors.count]`: per-row scaling of a row-major weight is
+  /// `blockLength` = row length; per-column scaling is `blockLength` = 1. One pass, no
+  /// intermediate arrays. The caller has checked dtype float32 and the byte count.
+  func scaledFloat32(factors: [Double], blockLength: Int) -> Tensor {
+    let n = count
+    let length = max(blockLength, 1)
+    let source = storage.pointer
+    let result = TensorStorage(count: n * 4) { out in
+      guard !factors.isEmpty, n > 0 else { return }
+      let dst = out.bindMemory(to: Float.self)
+      factors.withUnsafeBufferPointer { f in
+        var k = 0, block = 0
+        while k < n {
+          let factor = f[block % f.count]
+          let end = min(k + length, n)
+          while k < end {
+            dst[k] = Float(Double(source.loadUnaligned(fromByteOffset: k * 4, as: Float.self)) * factor)
+            k += 1
+          }
+          block += 1
+        }
+      }
+    }
+    return Tensor(dtype: .float32, dims: dims, storage: result)
   }
 
   /// The single value of a one-element float tensor (any float dtype), else nil.

@@ -184,11 +184,15 @@ func transposeIndices(_ dims: [Int], perm: [Int]) -> [Int] {
   return result
 }
 
+/// Largest rank shape inference builds from a value (a shape tensor's length); larger is unknown.
+let maxRank = 64
+
 /// Largest dim size shape inference accepts (2^40); anything larger is reported as bad input.
 let maxDimSize = 1 << 40
 
 /// Element count of `dims`, saturating at `Int.max` (negative dims count as 0).
 func saturatingCount(_ dims: [Int]) -> Int {
+  if dims.contains(where: { $0 <= 0 }) { return 0 }
   var p = 1
   for d in dims {
     let (r, o) = p.multipliedReportingOverflow(by: max(d, 0))

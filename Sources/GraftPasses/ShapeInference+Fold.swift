@@ -32,18 +32,18 @@ extension InferenceEngine {
     var args: [ConstArray?] = []
     for i in 0..<io.inputCount {
       guard io.has(i) else { args.append(nil); continue }
-      guard let t = io.const(i), t.count <= ShapeInference.foldLimit, let c = ConstArray(t) else { return nil }
+      guard let t = io.const(i), boundedForFolding(t.dims), let c = ConstArray(t) else { return nil }
       args.append(c)
     }
     // Every output must be small and of known concrete shape (when inferable).
     for (k, o) in io.node.outputs.enumerated() where !o.isEmpty {
-      if k < outTypes.count, let dims = outTypes[k]?.shape?.concrete, saturatingCount(dims) > ShapeInference.foldLimit { return nil }
+      if k < outTypes.count, let dims = outTypes[k]?.shape?.concrete, !boundedForFolding(dims) { return nil }
     }
     let outShape = outTypes.first??.shape?.concrete
     guard let result = try fold(op, io, args, outShape) else { return nil }
     var tensors: [Tensor] = []
     for r in result {
-      guard r.count == saturatingCount(r.dims), r.count <= ShapeInference.foldLimit, let t = r.tensor() else { return nil }
+      guard boundedForFolding(r.dims), r.count == saturatingCount(r.dims), let t = r.tensor() else { return nil }
       tensors.append(t)
     }
     guard tensors.count == io.node.outputs.count else { return nil }
@@ -128,8 +128,8 @@ extension InferenceEngine {
       guard allInt else { return nil }
       let dims = x.ints.map { Int($0) }
       guard dims.allSatisfy({ $0 >= 0 }) else { throw io.fail("shape \(x.ints) has a negative dim") }
+      guard boundedForFolding(dims) else { return nil }
       let n = saturatingCount(dims)
-      guard n <= ShapeInference.foldLimit else { return nil }
       var fill = ConstArray(dtype: .float32, dims: [1], reals: [0])
       if case .tensor(let v)? = node[attribute: "value"] {
         guard v.count == 1, let c = ConstArray(v) else { return nil }
@@ -244,6 +244,19 @@ extension InferenceEngine {
     guard op == "ReduceProd" || op == "ReduceSum" || acc.allSatisfy({ $0 != nil }) else { return nil }
     return [ConstArray(dtype: x.dtype, dims: outShape, ints: acc.map { $0 ?? empty })]
   }
+}
+
+/// True when a tensor of `dims` is small enough to fold: the product of its dims, with 0 dims
+/// counted as 1, is at most `ShapeInference.foldLimit`. This bounds every partial product the
+/// folding loops compute (an empty tensor with huge other dims is not folded).
+func boundedForFolding(_ dims: [Int]) -> Bool {
+  var p = 1
+  for d in dims {
+    guard d >= 0 else { return false }
+    p *= max(d, 1)
+    if p > ShapeInference.foldLimit { return false }
+  }
+  return true
 }
 
 /// Flat source indices for the cartesian product of per-axis index lists (row-major).

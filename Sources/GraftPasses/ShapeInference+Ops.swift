@@ -169,7 +169,7 @@ extension InferenceEngine {
     case "Expand":
       guard let t0, let s = t0.shape else { return [nil] }
       guard let target = io.ints(1) else {
-        if let n = io.shape(1)?.first?.value { return [TensorType(t0.dtype, Array(repeating: unknownDim, count: max(n, s.count)))] }
+        if let n = io.shape(1)?.first?.value, n <= maxRank { return [TensorType(t0.dtype, Array(repeating: unknownDim, count: max(n, s.count)))] }
         return [TensorType(t0.dtype, nil)]
       }
       return [TensorType(t0.dtype, try broadcastShapes(s, Shape(target.map { Int($0) }), io))]
@@ -203,7 +203,7 @@ extension InferenceEngine {
       var dt = DType.float32
       if case .tensor(let v)? = node[attribute: "value"] { dt = v.dtype }
       if let dims = io.ints(0) { return [TensorType(dt, Shape(dims.map { Int($0) }))] }
-      if let n = io.shape(0)?.first?.value { return [TensorType(dt, Array(repeating: unknownDim, count: n))] }
+      if let n = io.shape(0)?.first?.value, n <= maxRank { return [TensorType(dt, Array(repeating: unknownDim, count: n))] }
       return [TensorType(dt, nil)]
     case "Range":
       guard let dt = t0?.dtype else { return [nil] }
@@ -288,6 +288,16 @@ extension InferenceEngine {
     }
   }
 
+  /// Output dtype of Conv-family nodes.
+  func outTypeFor(_ io: NodeIO) -> DType {
+    let t0 = io.dtype(0) ?? .float32
+    switch io.op {
+    case "ConvInteger": return .int32
+    case "QLinearConv": return io.dtype(7) ?? t0
+    default: return t0
+    }
+  }
+
   func convType(_ io: NodeIO) throws -> TensorType? {
     guard let t0 = io.type(0), let x = t0.shape else { return nil }
     let outType: DType = io.op == "ConvInteger" ? .int32 : (io.op == "QLinearConv" ? (io.dtype(7) ?? t0.dtype) : t0.dtype)
@@ -302,8 +312,15 @@ extension InferenceEngine {
     let sp = x.count - 2
     let group = Int(io.node.int("group") ?? 1)
     guard group >= 1 && group <= Int(Int32.max) else { throw io.fail("group \(group) is not positive") }
-    if let c = x[1].value, let wc = w[1].value, wc * group != c {
+    if let c = x[1].value, let wc = w[1].value, satMul(wc, group) != c {
       throw io.fail("input has \(c) channels; weight expects \(wc) x group \(group)")
+    }
+    // Kernel dims from the attribute, else from the weight; unknown weight dims leave the
+    // spatial output dims unknown (never guessed).
+    let kernelKnown = io.node.ints("kernel_shape") != nil || w[2...].allSatisfy { $0.value != nil }
+    guard kernelKnown else {
+      return TensorType(outTypeFor(io), Array(x.prefix(1)) + [io.op == "ConvTranspose" ? w[1].map { satMul($0, Int(io.node.int("group") ?? 1)) } : w[0]]
+                        + Array(repeating: unknownDim, count: x.count - 2))
     }
     let kernel = io.node.ints("kernel_shape")?.map(Int.init) ?? w[2...].map { $0.value ?? 1 }
     let (strides, dil, pads) = try windowParams(io, spatial: sp)
@@ -342,6 +359,13 @@ extension InferenceEngine {
     }
     let sp = x.count - 2
     let group = Int(io.node.int("group") ?? 1)
+    // Kernel dims from the attribute, else from the weight; unknown weight dims leave the
+    // spatial output dims unknown (never guessed).
+    let kernelKnown = io.node.ints("kernel_shape") != nil || w[2...].allSatisfy { $0.value != nil }
+    guard kernelKnown else {
+      return TensorType(outTypeFor(io), Array(x.prefix(1)) + [io.op == "ConvTranspose" ? w[1].map { satMul($0, Int(io.node.int("group") ?? 1)) } : w[0]]
+                        + Array(repeating: unknownDim, count: x.count - 2))
+    }
     let kernel = io.node.ints("kernel_shape")?.map(Int.init) ?? w[2...].map { $0.value ?? 1 }
     let (strides, dil, pads) = try windowParams(io, spatial: sp)
     let outPad = io.node.ints("output_padding")?.map(Int.init) ?? Array(repeating: 0, count: sp)
@@ -418,7 +442,7 @@ extension InferenceEngine {
     var target: [Int64]
     if io.has(1) {
       guard let v = io.ints(1) else {
-        if let n = io.shape(1)?.first?.value { return TensorType(t0.dtype, Array(repeating: unknownDim, count: n)) }
+        if let n = io.shape(1)?.first?.value, n <= maxRank { return TensorType(t0.dtype, Array(repeating: unknownDim, count: n)) }
         return TensorType(t0.dtype, nil)
       }
       target = v
@@ -558,8 +582,7 @@ extension InferenceEngine {
     for k in 0..<p.axes.count {
       let a = p.axes[k]
       guard let n = s[a].value else { out[a] = unknownDim; continue }
-      let r = sliceRange(dim: n, start: p.starts[k], end: p.ends[k], step: p.steps[k])
-      out[a] = .known(r.reduce(0) { c, _ in c + 1 })
+      out[a] = .known(sliceCount(dim: n, start: p.starts[k], end: p.ends[k], step: p.steps[k]))
     }
     return TensorType(t0.dtype, out)
   }
@@ -685,6 +708,21 @@ func rangeCount(_ start: Double, _ limit: Double, _ delta: Double) -> Int {
   let n = ((limit - start) / delta).rounded(.up)
   if !(n > 0) { return 0 }
   return n > 1e12 ? Int(1e12) : Int(n)
+}
+
+/// How many indices a Slice takes along one axis (same clamping as `sliceRange`), in O(1).
+func sliceCount(dim: Int, start: Int64, end: Int64, step: Int64) -> Int {
+  let n = Int64(dim)
+  var s = start < 0 ? start + n : start
+  var e = end < 0 ? end + n : end
+  if step > 0 {
+    s = min(max(s, 0), n)
+    e = min(max(e, 0), n)
+    return e > s ? Int((e - s - 1) / step + 1) : 0
+  }
+  s = min(max(s, -1), n - 1)
+  e = min(max(e, -1), n - 1)
+  return s > e ? Int((s - e - 1) / (0 &- step) + 1) : 0
 }
 
 /// The indices a Slice takes along one axis of size `dim` (ONNX clamping, negative steps).

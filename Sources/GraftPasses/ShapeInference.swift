@@ -5,7 +5,9 @@ import GraftIR
 /// Contract:
 /// - Binds `context.bindings` first: each named graph input is removed from `graph.inputs` and
 ///   becomes an initializer (converted to the input's declared dtype when that is a scalar
-///   int/float conversion). A binding naming no graph input is an error.
+///   int/float conversion). A binding naming no graph input is an error. Applied bindings are
+///   consumed (removed from `context.bindings`), so later runs do not trip over a bound input
+///   that dead-code elimination has since removed.
 /// - Binds `context.inputShapes` onto graph inputs: symbolic dims are replaced; a known dim
 ///   that contradicts the bound size is an error naming the input and the dim. A declared dim of
 ///   0 counts as unknown (some exporters write 0 for "dynamic").
@@ -29,7 +31,7 @@ public struct ShapeInference: Pass {
   public init() {}
 
   public func run(_ graph: inout Graph, _ context: inout PassContext) throws -> Bool {
-    var changed = try applyBindings(&graph, context)
+    var changed = try applyBindings(&graph, &context)
     changed = try applyInputShapes(&graph, context) || changed
     var engine = InferenceEngine(context: context)
     let before = graph.valueInfo
@@ -50,12 +52,12 @@ struct Scope {
 extension ShapeInference {
   /// Replaces bound graph inputs by initializers. Already-bound names (initializers) are skipped,
   /// so the pass can run repeatedly.
-  func applyBindings(_ graph: inout Graph, _ context: PassContext) throws -> Bool {
+  func applyBindings(_ graph: inout Graph, _ context: inout PassContext) throws -> Bool {
     var changed = false
     for name in context.bindings.keys.sorted() {
       guard let value = context.bindings[name] else { continue }
       guard let idx = graph.inputs.firstIndex(where: { $0.name == name }) else {
-        if graph.initializer(name) != nil { continue }
+        if graph.initializer(name) != nil { context.bindings[name] = nil; continue }
         let names = graph.runtimeInputs.map { "'\($0.name)'" }.joined(separator: ", ")
         throw GraftError(.invalid, at: Location(file: context.file, tensor: name),
                          "--bind names no graph input (inputs: \(names))")
@@ -81,6 +83,7 @@ extension ShapeInference {
       graph.inputs.remove(at: idx)
       graph.setInitializer(name, tensor)
       graph.valueInfo[name] = tensor.type
+      context.bindings[name] = nil
       changed = true
     }
     return changed

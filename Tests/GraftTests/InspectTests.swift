@@ -44,11 +44,16 @@ private func graft(_ args: [String]) -> (Int32, String, String) {
 
   @Test func textReportForSileroWithBinding() throws {
     let path = sharedModelsDirectory + "/silero_vad_v6.onnx"
-    let (code, out, err) = graft(["inspect", path, "--bind", "sr=16000", "--input-shape", "input=1x576",
-                                  "--input-shape=state=2x1x128"])
+    let sr = sharedModelsDirectory + "/silero_vad_v6.input_2.npy"
+    let (code, out, err) = graft(["inspect", path, "--bind", "sr=\(sr)", "--input-shape", "input=1x576",
+                                  "--input-shape=state=2x1x128", "--input-shape", "sr=scalar"])
     #expect(code == 0, "\(err)")
     #expect(out.contains("producer:   spox"))
-    #expect(out.contains("params:     545,290"))
+    // Numbers from the models README: params 545,290, MACs 0.7 M.
+    let readme = try #require(readmeModelNumbers().first { $0.name == "silero_vad_v6" })
+    #expect(readme.params == 545_290 && readme.macsMillions == 0.7)
+    #expect(out.contains("params:     545,290 (0.5 M)"))
+    #expect(out.split(separator: "\n").contains { $0.hasPrefix("MACs:") && $0.hasSuffix("(0.7 M)") })
     #expect(out.contains("  output  float[1, 1]"))
     #expect(out.contains("  stateN  float[2, 1, 128]"))
   }
@@ -85,6 +90,7 @@ private func graft(_ args: [String]) -> (Int32, String, String) {
   @Test(arguments: [
     (["inspect", "m.onnx", "--input-shape", "x=1xAx3"], "graft inspect: --input-shape x=1xAx3: 'A' is not a dim size; use NAME=1x3x224x224; see 'graft inspect --help'"),
     (["inspect", "m.onnx", "--bind", "sr"], "graft inspect: --bind needs NAME=VALUE, e.g. sr=16000; got 'sr'; see 'graft inspect --help'"),
+    (["inspect", "m.onnx", "--bind", "sr=abc"], "graft inspect: --bind sr=abc: 'abc' is not an integer, a float or a .npy file; see 'graft inspect --help'"),
     (["inspect"], "graft inspect: missing model file; see 'graft inspect --help'"),
   ])
   func usageErrors(args: [String], message: String) {

@@ -194,6 +194,53 @@ import GraftRuntime
     #expect(lg.attr(GRAFT_ATTR_LINEAR_BEFORE_RESET) == .int(1))
   }
 
+  @Test func poolingAndTransposeFamilies() throws {
+    var l = try Self.lower(Node(opType: "MaxPool", inputs: ["x"], outputs: ["y"],
+                                attributes: [Attribute("kernel_shape", .ints([3, 3])), Attribute("strides", .ints([2, 2])),
+                                             Attribute("auto_pad", .string(Array("SAME_UPPER".utf8)))]),
+                           types: ["x": Self.f([1, 1, 8, 8]), "y": Self.f([1, 1, 4, 4])])
+    // out = ceil(8/2) = 4; total = (4-1)*2 + 3 - 8 = 1 -> begin 0, end 1
+    #expect(l.kernel == UInt32(GRAFT_KERNEL_maxpool_f32) && l.attr(GRAFT_ATTR_PADS) == .ints([0, 0, 1, 1]))
+    #expect(l.attr(GRAFT_ATTR_CEIL_MODE) == .int(0) && l.attr(GRAFT_ATTR_DILATIONS) == .ints([1, 1]))
+    l = try Self.lower(Node(opType: "AveragePool", inputs: ["x"], outputs: ["y"],
+                            attributes: [Attribute("kernel_shape", .ints([2, 2])), Attribute("pads", .ints([1, 1, 1, 1]))]),
+                       types: ["x": Self.f([1, 1, 8, 8]), "y": Self.f([1, 1, 9, 9])])
+    #expect(l.attr(GRAFT_ATTR_COUNT_INCLUDE_PAD) == .int(0) && l.attr(GRAFT_ATTR_STRIDES) == .ints([1, 1]))
+    l = try Self.lower(Node(opType: "Transpose", inputs: ["x"], outputs: ["y"]),
+                       types: ["x": Self.f([2, 3, 4]), "y": Self.f([4, 3, 2])])
+    #expect(l.attr(GRAFT_ATTR_PERM) == .ints([2, 1, 0]))
+    l = try Self.lower(Node(opType: "Tile", inputs: ["x", "r"], outputs: ["y"]),
+                       types: ["x": Self.f([2, 3]), "y": Self.f([4, 3])], inits: [("r", .int64([2], [2, 1]))])
+    #expect(l.inputs == ["x"] && l.attr(GRAFT_ATTR_REPEATS) == .ints([2, 1]))
+    l = try Self.lower(Node(opType: "DepthToSpace", inputs: ["x"], outputs: ["y"],
+                            attributes: [Attribute("blocksize", .int(2)), Attribute("mode", .string(Array("CRD".utf8)))]),
+                       types: ["x": Self.f([1, 8, 2, 2]), "y": Self.f([1, 2, 4, 4])])
+    #expect(l.attr(GRAFT_ATTR_BLOCK_SIZE) == .int(2) && l.attr(GRAFT_ATTR_MODE) == .int(1))
+  }
+
+  @Test func convTransposeOutputShapePads() throws {
+    // in 3, stride 2, k 3: full output 7; output_shape 6 -> total 1; default rule puts the odd
+    // pixel at the start (pads begin = total - total/2), as onnxruntime 1.32 computes it.
+    let n = Node(opType: "ConvTranspose", inputs: ["x", "w"], outputs: ["y"],
+                 attributes: [Attribute("strides", .ints([2, 2])), Attribute("output_shape", .ints([6, 6]))])
+    let l = try Self.lower(n, types: ["x": Self.f([1, 2, 3, 3]), "w": Self.f([2, 4, 3, 3]), "y": Self.f([1, 4, 6, 6])])
+    #expect(l.kernel == UInt32(GRAFT_KERNEL_conv_transpose_f32))
+    #expect(l.attr(GRAFT_ATTR_PADS) == .ints([1, 1, 0, 0]))
+    #expect(l.attr(GRAFT_ATTR_OUTPUT_PADDING) == .ints([0, 0]))
+  }
+
+  @Test func softmaxAxisByOpset() throws {
+    let t = ["x": Self.f([2, 5]), "y": Self.f([2, 5])]
+    var l = try Self.lower(Node(opType: "Softmax", inputs: ["x"], outputs: ["y"]), types: t, opset: 11)
+    #expect(l.attr(GRAFT_ATTR_AXIS) == .int(1))
+    l = try Self.lower(Node(opType: "LogSoftmax", inputs: ["x"], outputs: ["y"]), types: t, opset: 13)
+    #expect(l.kernel == UInt32(GRAFT_KERNEL_log_softmax_f32) && l.attr(GRAFT_ATTR_AXIS) == .int(1))
+    #expect(throws: GraftError.self) {
+      _ = try Self.lower(Node(opType: "Softmax", inputs: ["x"], outputs: ["y"], attributes: [Attribute("axis", .int(1))]),
+                         types: ["x": Self.f([2, 3, 4]), "y": Self.f([2, 3, 4])], opset: 11)
+    }
+  }
+
   static let unsupported: [(Node, [String: TensorType], String)] = [
     (Node(name: "n", opType: "Foo", inputs: ["x"], outputs: ["y"]), ["x": f([1])],
      "model.onnx: node 'n' (Foo): operator Foo is not supported"),

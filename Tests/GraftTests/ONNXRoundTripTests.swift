@@ -1,6 +1,7 @@
 // ONNX import → export round trips, checked against onnxruntime and the onnx package (numbers
 // always come from onnxruntime; Graft's exporter output is only ever compared with the original).
 import Foundation
+import GraftCLI
 import GraftIR
 import GraftONNX
 import Testing
@@ -11,7 +12,8 @@ private enum ONNXTestEnv {
     .deletingLastPathComponent().path
   /// The reference Python (onnx, onnxruntime, numpy): `$GRAFT_PYTHON`, else `.venv/bin/python`.
   static let python = ProcessInfo.processInfo.environment["GRAFT_PYTHON"] ?? (root + "/.venv/bin/python")
-  static let models = root + "/../shared/models"
+  /// The shared model corpus: `$GRAFT_MODELS`, else `../shared/models` beside the package.
+  static let models = ProcessInfo.processInfo.environment["GRAFT_MODELS"] ?? (root + "/../shared/models")
   static let fixtures = root + "/Tests/Fixtures/onnx"
 
   /// Fails the test (never skips) when the reference tools are missing.
@@ -68,7 +70,7 @@ private enum ONNXTestEnv {
 @Test func onnxRoundTripIsBitExactInOnnxRuntime() throws {
   try ONNXTestEnv.requirePython()
   let models = ONNXTestEnv.allModels
-  #expect(models.count > 100, "expected the shared corpus at \(ONNXTestEnv.models)")
+  #expect(models.count > 100, "expected the shared corpus at \(ONNXTestEnv.models) (set GRAFT_MODELS to its folder)")
   let dir = try ONNXTestEnv.tempDir("onnx-roundtrip")
   defer { try? FileManager.default.removeItem(atPath: dir) }
   var manifest: [[String: Any]] = []
@@ -207,4 +209,23 @@ private enum ONNXTestEnv {
       == FileManager.default.temporaryDirectory.path + "/graft-never-written.onnx: tensor 'w': cannot export: tensor data has 0 bytes; shape 2 of float needs 8"
   }
   #expect(!FileManager.default.fileExists(atPath: FileManager.default.temporaryDirectory.path + "/graft-never-written.onnx"))
+}
+
+/// `graft convert` writes what ONNXExporter encodes; usage mistakes exit 2.
+@Test func onnxConvertCommand() throws {
+  let dir = try ONNXTestEnv.tempDir("onnx-convert")
+  defer { try? FileManager.default.removeItem(atPath: dir) }
+  let input = ONNXTestEnv.fixtures + "/control_flow.onnx"
+  final class Lines: @unchecked Sendable { var err: [String] = [] }
+  let lines = Lines()
+  let console = Console(stdout: { _ in }, stderr: { lines.err.append($0) })
+  #expect(CLI.run(["convert", input, "-o", dir + "/out.onnx"], console: console) == 0)
+  let written = Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/out.onnx")))
+  #expect(written == (try ONNXExporter.encode(try ONNXImporter.load(path: input))))
+  #expect(CLI.run(["convert", input], console: console) == 2)
+  #expect(CLI.run(["convert", input, "-o", dir + "/x.onnx", "--passes", "fold"], console: console) == 2)
+  #expect(lines.err == [
+    "graft convert: missing output file (-o out.onnx); see 'graft convert --help'",
+    "graft convert: unknown pass 'fold'; passes that keep valid ONNX: shape-inference, fold-if, remove-identity, constant-folding, dead-code, fold-batchnorm; see 'graft convert --help'",
+  ])
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GraftBackend
 import GraftIR
 import GraftONNX
 import GraftPasses
@@ -14,7 +15,8 @@ enum InspectCommand: Command {
   static let name = "inspect"
   static let summary = "print a model's inputs, outputs, ops, parameters and MACs"
   static let help = """
-    usage: graft inspect <model.onnx> [--json] [--input-shape NAME=DIMS ...] [--bind NAME=VALUE ...]
+    usage: graft inspect <model.onnx> [--json] [--input-shape NAME=DIMS ...]
+                         [--bind NAME=VALUE|NAME=FILE.npy ...]
 
     Prints producer, IR and opset versions, inputs and outputs with shapes and dtypes, the op
     histogram, parameter count, MACs, weight bytes by dtype and the largest layers.
@@ -24,8 +26,9 @@ enum InspectCommand: Command {
                               outputs, ops, params, macs, macs_by_op, weight_bytes_by_dtype,
                               largest_layers, unsupported)
       --input-shape NAME=DIMS bind a symbolic input shape, e.g. images=1x3x224x224 (repeatable)
-      --bind NAME=VALUE       fix a graph input to a scalar (int or float), e.g. sr=16000;
-                              Ifs that depend on it fold away (repeatable)
+      --bind NAME=VALUE       fix a graph input to a constant: an int or float scalar
+                              (sr=16000) or a .npy file (sr=sr.npy); Ifs that depend on
+                              it fold away (repeatable)
 
     exit codes: 0 printed, 1 invalid model or bad binding, 2 usage error,
     3 the model uses ops graft does not support (listed one per line after the report)
@@ -55,13 +58,14 @@ enum InspectCommand: Command {
     }
   }
 
-  /// `name=1x3x224x224` (the name may itself contain '=' only before the last '=').
+  /// `name=1x3x224x224`; `name=` or `name=scalar` for a scalar (the name may contain '=').
   static func parseInputShape(_ s: String) throws -> (String, [Int]) {
     guard let eq = s.lastIndex(of: "="), eq != s.startIndex else {
       throw UsageError("--input-shape needs NAME=DIMS, e.g. x=1x3x224x224; got '\(s)'")
     }
     let name = String(s[..<eq])
     let text = s[s.index(after: eq)...]
+    if text.isEmpty || text == "scalar" { return (name, []) }
     let parts = text.split(separator: "x", omittingEmptySubsequences: false)
     var dims: [Int] = []
     for p in parts {
@@ -70,11 +74,10 @@ enum InspectCommand: Command {
       }
       dims.append(v)
     }
-    if text.isEmpty || text == "scalar" { dims = [] }
     return (name, dims)
   }
 
-  /// `name=16000` (int64 scalar) or `name=0.5` (float scalar).
+  /// `name=16000` (int64 scalar), `name=0.5` (float scalar) or `name=file.npy` (any tensor).
   static func parseBinding(_ s: String) throws -> (String, Tensor) {
     guard let eq = s.lastIndex(of: "="), eq != s.startIndex else {
       throw UsageError("--bind needs NAME=VALUE, e.g. sr=16000; got '\(s)'")
@@ -83,7 +86,8 @@ enum InspectCommand: Command {
     let v = String(s[s.index(after: eq)...])
     if let i = Int64(v) { return (name, Tensor.int64([], [i])) }
     if let f = Float(v), f.isFinite { return (name, Tensor.float32([], [f])) }
-    throw UsageError("--bind \(s): '\(v)' is not an integer or float scalar")
+    if v.hasSuffix(".npy") { return (name, try Npy.read(path: v)) }
+    throw UsageError("--bind \(s): '\(v)' is not an integer, a float or a .npy file")
   }
 }
 
@@ -134,6 +138,12 @@ struct InspectReport {
     return String(out.reversed())
   }
 
+  /// `n` in millions with one decimal (`3179.4`), as the models README prints it.
+  private static func millions(_ n: Int) -> String {
+    let tenths = n / 100_000 + (n % 100_000 >= 50_000 ? 1 : 0)
+    return "\(tenths / 10).\(tenths % 10)"
+  }
+
   private static func domainName(_ d: String) -> String { d.isEmpty ? "ai.onnx" : d }
 
   /// Human-friendly, aligned report.
@@ -154,12 +164,14 @@ struct InspectReport {
     table("inputs", inputs)
     table("outputs", outputs)
     lines.append("")
-    lines.append("params:     \(Self.grouped(stats.params))")
+    lines.append("params:     \(Self.grouped(stats.params)) (\(Self.millions(stats.params)) M)")
     let byOp = stats.macsByOp.sorted { $0.key < $1.key }.map { "\($0.key) \(Self.grouped($0.value))" }
-    lines.append("MACs:       \(Self.grouped(stats.macs))" + (byOp.isEmpty ? "" : " (" + byOp.joined(separator: ", ") + ")"))
+    lines.append("MACs:       \(Self.grouped(stats.macs)) (\(Self.millions(stats.macs)) M)")
+    if !byOp.isEmpty { lines.append("            " + byOp.joined(separator: ", ")) }
     if !stats.macsUnknown.isEmpty {
-      lines.append("            not counted (shapes unknown): " + stats.macsUnknown.prefix(5).joined(separator: ", ")
-                   + (stats.macsUnknown.count > 5 ? ", ..." : ""))
+      let unbound = inputs.filter { $0.type?.shape?.concrete == nil }.map(\.name)
+      let hint = unbound.isEmpty ? "" : "; bind " + unbound.map { "--input-shape \($0)=..." }.joined(separator: " ")
+      lines.append("            not counted for \(stats.macsUnknown.count) node(s) with unknown shapes\(hint)")
     }
     lines.append("")
     lines.append("weight bytes by dtype:")

@@ -12,7 +12,7 @@ enum RunCommand: Command {
 
     Opens the archive with the C runtime (every offset, CRC and kernel check validated), runs
     it once and writes DIR/<output name>.npy for each output (characters other than letters,
-    digits, '.', '-' and '_' become '_'). A model with one input also accepts --input FILE.npy.
+    digits, '.', '-' and '_' become '_'; a name that collides gets '_K', K = output index). A model with one input also accepts --input FILE.npy.
 
     options:
       --input NAME=FILE.npy   a model input (repeat for each)
@@ -39,8 +39,14 @@ enum RunCommand: Command {
     }
     let results = try runner.run(values)
     try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-    for (name, t) in results {
-      let file = (outDir as NSString).appendingPathComponent(sanitize(name) + ".npy")
+    var used = Set<String>()
+    for (k, (name, t)) in results.enumerated() {
+      var base = sanitize(name)
+      if !used.insert(base).inserted {
+        base += "_\(k)"
+        used.insert(base)
+      }
+      let file = (outDir as NSString).appendingPathComponent(base + ".npy")
       try Npy.write(t, path: file)
       out.print("\(name): \(t.type) -> \(file)")
     }

@@ -20,88 +20,153 @@ static inline float gk_tanhf(float x) {
 
 static inline float gk_sigmoidf(float x) { return 1.0f / (1.0f + gk_expf(-x)); }
 
-/* y[i] = act(x[i]); x and y may be the same array. */
-static void act_f32(const float *x, float *y, size_t n, graft_act_params p) {
-  size_t i;
-  switch (p.kind) {
-  case GRAFT_ACT_NONE:
-    if (x != y) memmove(y, x, n * sizeof(float));
-    return;
-  case GRAFT_ACT_RELU: for (i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f; return;
-  case GRAFT_ACT_CLIP:
-    for (i = 0; i < n; ++i) { float v = x[i] < p.a ? p.a : x[i]; y[i] = v > p.b ? p.b : v; }
-    return;
-  case GRAFT_ACT_LEAKY_RELU: for (i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? x[i] : p.a * x[i]; return;
-  case GRAFT_ACT_HARD_SIGMOID:
-    for (i = 0; i < n; ++i) {
-      float v = p.a * x[i] + p.b;
-      v = v < 0.0f ? 0.0f : v;
-      y[i] = v > 1.0f ? 1.0f : v;
-    }
-    return;
-  case GRAFT_ACT_HARD_SWISH:
-    for (i = 0; i < n; ++i) {
-      float v = x[i] * (1.0f / 6.0f) + 0.5f;
-      v = v < 0.0f ? 0.0f : v;
-      v = v > 1.0f ? 1.0f : v;
-      y[i] = x[i] * v;
-    }
-    return;
-  case GRAFT_ACT_SIGMOID: for (i = 0; i < n; ++i) y[i] = gk_sigmoidf(x[i]); return;
-  case GRAFT_ACT_SILU: for (i = 0; i < n; ++i) y[i] = x[i] * gk_sigmoidf(x[i]); return;
-  case GRAFT_ACT_TANH: for (i = 0; i < n; ++i) y[i] = gk_tanhf(x[i]); return;
-  case GRAFT_ACT_GELU:
-    for (i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
-    return;
-  case GRAFT_ACT_GELU_TANH:
-    for (i = 0; i < n; ++i) {
-      float v = x[i];
-      y[i] = 0.5f * v * (1.0f + gk_tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v)));
-    }
-    return;
-  case GRAFT_ACT_ELU:
-    for (i = 0; i < n; ++i) { float e = gk_expf(x[i]) - 1.0f; y[i] = x[i] >= 0.0f ? x[i] : p.a * e; }
-    return;
-  case GRAFT_ACT_SELU:
-    for (i = 0; i < n; ++i) {
-      float e = p.a * (gk_expf(x[i]) - 1.0f);
-      y[i] = p.b * (x[i] > 0.0f ? x[i] : e);
-    }
-    return;
-  case GRAFT_ACT_SOFTPLUS:
-    /* log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow, no cancellation. */
-    for (i = 0; i < n; ++i) { float v = x[i]; y[i] = (v > 0.0f ? v : 0.0f) + log1pf(expf(-fabsf(v))); }
-    return;
-  case GRAFT_ACT_SOFTSIGN: for (i = 0; i < n; ++i) y[i] = x[i] / (1.0f + fabsf(x[i])); return;
-  case GRAFT_ACT_AFFINE: for (i = 0; i < n; ++i) y[i] = p.a * x[i] + p.b; return;
-  default:
-    if (x != y) memmove(y, x, n * sizeof(float));
-    return;
-  }
+/* Exact-form GELU, 0.5 x (1 + erf(x / sqrt 2)), through erfc(|z|) = t exp(-z^2 + P(t)),
+   t = 1 / (1 + |z|/2) (Chebyshev fit, relative error < 1.2e-7): for x < 0 the result is
+   0.5 x erfc(|z|) with no cancellation, for x >= 0 it is x (1 - erfc(z) / 2). Branch-free. */
+static inline float gk_gelu(float x) {
+  float z = fabsf(x) * 0.70710678118654752f, t = 1.0f / (1.0f + 0.5f * z);
+  float p = 0.17087277f;
+  p = p * t - 0.82215223f;
+  p = p * t + 1.48851587f;
+  p = p * t - 1.13520398f;
+  p = p * t + 0.27886807f;
+  p = p * t - 0.18628806f;
+  p = p * t + 0.09678418f;
+  p = p * t + 0.37409196f;
+  p = p * t + 1.00002368f;
+  p = p * t - 1.26551223f;
+  float erfc = t * gk_expf(p - z * z);
+  return x >= 0.0f ? x * (1.0f - 0.5f * erfc) : 0.5f * x * erfc;
 }
 
-void graft_act_apply_f32(float *x, size_t n, graft_act_params p) { act_f32(x, x, n, p); }
+/* The activation loops, written once: SRC/DST name the arrays (the same one in place).
+   Every loop is branch-free so the compiler vectorizes it. */
+#define GK_ACT_LOOPS(SRC, DST)                                                                \
+  switch (p.kind) {                                                                          \
+  case GRAFT_ACT_RELU: for (i = 0; i < n; ++i) DST[i] = SRC[i] > 0.0f ? SRC[i] : 0.0f; return; \
+  case GRAFT_ACT_CLIP:                                                                       \
+    for (i = 0; i < n; ++i) { float v = SRC[i] < p.a ? p.a : SRC[i]; DST[i] = v > p.b ? p.b : v; } \
+    return;                                                                                  \
+  case GRAFT_ACT_LEAKY_RELU: for (i = 0; i < n; ++i) DST[i] = SRC[i] >= 0.0f ? SRC[i] : p.a * SRC[i]; return; \
+  case GRAFT_ACT_HARD_SIGMOID:                                                               \
+    for (i = 0; i < n; ++i) {                                                                \
+      float v = p.a * SRC[i] + p.b;                                                          \
+      v = v < 0.0f ? 0.0f : v;                                                               \
+      DST[i] = v > 1.0f ? 1.0f : v;                                                          \
+    }                                                                                        \
+    return;                                                                                  \
+  case GRAFT_ACT_HARD_SWISH:                                                                 \
+    for (i = 0; i < n; ++i) {                                                                \
+      float v = SRC[i] * (1.0f / 6.0f) + 0.5f;                                               \
+      v = v < 0.0f ? 0.0f : v;                                                               \
+      v = v > 1.0f ? 1.0f : v;                                                               \
+      DST[i] = SRC[i] * v;                                                                   \
+    }                                                                                        \
+    return;                                                                                  \
+  case GRAFT_ACT_SIGMOID: for (i = 0; i < n; ++i) DST[i] = gk_sigmoidf(SRC[i]); return;      \
+  case GRAFT_ACT_SILU: for (i = 0; i < n; ++i) DST[i] = SRC[i] * gk_sigmoidf(SRC[i]); return; \
+  case GRAFT_ACT_TANH: for (i = 0; i < n; ++i) DST[i] = gk_tanhf(SRC[i]); return;            \
+  case GRAFT_ACT_GELU: for (i = 0; i < n; ++i) DST[i] = gk_gelu(SRC[i]); return;             \
+  case GRAFT_ACT_GELU_TANH:                                                                  \
+    for (i = 0; i < n; ++i) {                                                                \
+      float v = SRC[i];                                                                      \
+      DST[i] = 0.5f * v * (1.0f + gk_tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v))); \
+    }                                                                                        \
+    return;                                                                                  \
+  case GRAFT_ACT_ELU:                                                                        \
+    for (i = 0; i < n; ++i) { float e = gk_expf(SRC[i]) - 1.0f; DST[i] = SRC[i] >= 0.0f ? SRC[i] : p.a * e; } \
+    return;                                                                                  \
+  case GRAFT_ACT_SELU:                                                                       \
+    for (i = 0; i < n; ++i) {                                                                \
+      float e = p.a * (gk_expf(SRC[i]) - 1.0f);                                              \
+      DST[i] = p.b * (SRC[i] > 0.0f ? SRC[i] : e);                                           \
+    }                                                                                        \
+    return;                                                                                  \
+  case GRAFT_ACT_SOFTPLUS: /* log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow */       \
+    for (i = 0; i < n; ++i) { float v = SRC[i]; DST[i] = (v > 0.0f ? v : 0.0f) + log1pf(expf(-fabsf(v))); } \
+    return;                                                                                  \
+  case GRAFT_ACT_SOFTSIGN: for (i = 0; i < n; ++i) DST[i] = SRC[i] / (1.0f + fabsf(SRC[i])); return; \
+  case GRAFT_ACT_AFFINE: for (i = 0; i < n; ++i) DST[i] = p.a * SRC[i] + p.b; return;        \
+  default: break;                                                                            \
+  }
+
+/* The same loops compiled for the base ISA and, on x86-64 with GCC/clang, for AVX2+FMA and
+   AVX-512 (picked at run time by graft_cpu_level_get, as sgemm does). Results may differ in the
+   last bit between levels (FMA contraction), never more than the polynomials' error. */
+#define GK_ACT_VARIANT(suffix, ATTR)                                                          \
+  static ATTR void act_inplace##suffix(float *y, size_t n, graft_act_params p) {             \
+    size_t i;                                                                                \
+    GK_ACT_LOOPS(y, y)                                                                       \
+  }                                                                                          \
+  static ATTR void act_outplace##suffix(const float *restrict x, float *restrict y, size_t n, \
+                                        graft_act_params p) {                                \
+    size_t i;                                                                                \
+    GK_ACT_LOOPS(x, y)                                                                       \
+    memmove(y, x, n * sizeof(float)); /* NONE and unknown kinds copy */                      \
+  }
+
+GK_ACT_VARIANT(_base, )
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GK_ACT_X86 1
+#include "../../src/cpu.h"
+GK_ACT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
+GK_ACT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
+#endif
+
+/* y[j] = exp(x[j] - m), the softmax pass, in the same ISA variants. */
+#define GK_EXP_SHIFT_VARIANT(suffix, ATTR)                                                    \
+  static ATTR void exp_shift##suffix(const float *restrict x, float m, float *restrict y, int64_t n) { \
+    for (int64_t j = 0; j < n; ++j) y[j] = gk_expf(x[j] - m);                                 \
+  }
+GK_EXP_SHIFT_VARIANT(_base, )
+#ifdef GK_ACT_X86
+GK_EXP_SHIFT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
+GK_EXP_SHIFT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
+#endif
+
+static void exp_shift(const float *x, float m, float *y, int64_t n) {
+#ifdef GK_ACT_X86
+  if (n >= 64) {
+    graft_cpu_level lv = graft_cpu_level_get();
+    if (lv == GRAFT_CPU_AVX512) { exp_shift_avx512(x, m, y, n); return; }
+    if (lv == GRAFT_CPU_AVX2) { exp_shift_avx2(x, m, y, n); return; }
+  }
+#endif
+  exp_shift_base(x, m, y, n);
+}
+
+/* In place. */
+static void act_inplace(float *y, size_t n, graft_act_params p) {
+#ifdef GK_ACT_X86
+  if (n >= 64) {
+    graft_cpu_level lv = graft_cpu_level_get();
+    if (lv == GRAFT_CPU_AVX512) { act_inplace_avx512(y, n, p); return; }
+    if (lv == GRAFT_CPU_AVX2) { act_inplace_avx2(y, n, p); return; }
+  }
+#endif
+  act_inplace_base(y, n, p);
+}
+
+/* y[i] = act(x[i]); x and y may be the same array (never partially overlapping). */
+static void act_f32(const float *x, float *y, size_t n, graft_act_params p) {
+  if (x == y) {
+    act_inplace(y, n, p);
+    return;
+  }
+#ifdef GK_ACT_X86
+  if (n >= 64) {
+    graft_cpu_level lv = graft_cpu_level_get();
+    if (lv == GRAFT_CPU_AVX512) { act_outplace_avx512(x, y, n, p); return; }
+    if (lv == GRAFT_CPU_AVX2) { act_outplace_avx2(x, y, n, p); return; }
+  }
+#endif
+  act_outplace_base(x, y, n, p);
+}
+
+void graft_act_apply_f32(float *x, size_t n, graft_act_params p) { act_inplace(x, n, p); }
 
 /* ---- act_f32 ------------------------------------------------------------------------------ */
-
-/* The activation of an act_f32 call, with ONNX defaults for absent parameters. */
-static graft_act_params act_params_with_defaults(const graft_call *c) {
-  graft_act_params p;
-  p.kind = (int32_t)graft_attr_int(c, GRAFT_ATTR_ACT, GRAFT_ACT_NONE);
-  float da = 0.0f, db = 0.0f;
-  switch (p.kind) {
-  case GRAFT_ACT_CLIP: da = -INFINITY; db = INFINITY; break;
-  case GRAFT_ACT_LEAKY_RELU: da = 0.01f; break;
-  case GRAFT_ACT_HARD_SIGMOID: da = 0.2f; db = 0.5f; break;
-  case GRAFT_ACT_ELU: da = 1.0f; break;
-  case GRAFT_ACT_SELU: da = 1.67326319217681884765625f; db = 1.05070102214813232421875f; break;
-  case GRAFT_ACT_AFFINE: da = 1.0f; break;
-  default: break;
-  }
-  p.a = graft_attr_float(c, GRAFT_ATTR_ACT_ALPHA, da);
-  p.b = graft_attr_float(c, GRAFT_ATTR_ACT_BETA, db);
-  return p;
-}
 
 /* Same-shape f32 -> f32. */
 static graft_status unary_f32_check(const graft_call *c) {
@@ -120,7 +185,7 @@ size_t graft_act_f32_scratch(const graft_call *c) { (void)c; return 0; }
 graft_status graft_act_f32_eval(const graft_call *c) {
   const graft_tensor *x = gk_in(c, 0);
   graft_tensor *y = gk_out(c, 0);
-  act_f32((const float *)x->data, (float *)y->data, (size_t)gk_count(y), act_params_with_defaults(c));
+  act_f32((const float *)x->data, (float *)y->data, (size_t)gk_count(y), graft_act_of(c));
   return GRAFT_OK;
 }
 
@@ -175,6 +240,30 @@ static size_t softmax_scratch(const graft_call *c) {
   return inner > 1 ? (size_t)inner * 2 * sizeof(float) : 0;
 }
 
+/* Max and sum of a row with eight independent lanes, so the loops vectorize without
+   reassociation flags (the result does not depend on the vector width). */
+static float row_max(const float *x, int64_t n) {
+  float m[8];
+  int64_t j = 0;
+  for (int k = 0; k < 8; ++k) m[k] = -INFINITY;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) m[k] = x[j + k] > m[k] ? x[j + k] : m[k];
+  float r = m[0];
+  for (int k = 1; k < 8; ++k) r = m[k] > r ? m[k] : r;
+  for (; j < n; ++j) r = x[j] > r ? x[j] : r;
+  return r;
+}
+
+static float row_sum(const float *x, int64_t n) {
+  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) s[k] += x[j + k];
+  float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  for (; j < n; ++j) r += x[j];
+  return r;
+}
+
 static graft_status softmax_eval(const graft_call *c, int log_form) {
   const graft_tensor *xt = gk_in(c, 0);
   graft_tensor *yt = gk_out(c, 0);
@@ -185,15 +274,13 @@ static graft_status softmax_eval(const graft_call *c, int log_form) {
   if (n == 0 || outer == 0 || inner == 0) return GRAFT_OK;
   if (inner == 1) {
     for (int64_t o = 0; o < outer; ++o, x += n, y += n) {
-      float m = x[0];
-      for (int64_t j = 1; j < n; ++j) m = x[j] > m ? x[j] : m;
-      float s = 0.0f;
+      float m = row_max(x, n);
+      exp_shift(x, m, y, n);
+      float s = row_sum(y, n);
       if (log_form) {
-        for (int64_t j = 0; j < n; ++j) s += gk_expf(x[j] - m);
         float l = logf(s);
         for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - m) - l;
       } else {
-        for (int64_t j = 0; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; s += e; }
         float r = 1.0f / s;
         for (int64_t j = 0; j < n; ++j) y[j] *= r;
       }

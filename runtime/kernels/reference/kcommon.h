@@ -4,6 +4,7 @@
 #ifndef GRAFT_KCOMMON_H
 #define GRAFT_KCOMMON_H
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 #include "graft_kernels.h"
 
@@ -184,8 +185,13 @@ static inline void gk_strides(const graft_tensor *t, int64_t *st) {
 
 /* Fast exp for vectorizable loops: Cephes-style range reduction and degree-6 polynomial, about
    2 ulp over the float range; inputs are clamped to [-87.3, 88.37] (never inf, never denormal);
-   NaN propagates. Branch-free. */
+   NaN propagates. Branch-free, so clang vectorizes loops over it at -O2 (about 1.4x libm's
+   scalar expf with SSE2). GCC at -O2 leaves it scalar, where glibc's expf is faster, so GCC
+   builds call expf (same contract up to the clamp). */
 static inline float gk_expf(float x) {
+#if defined(__GNUC__) && !defined(__clang__)
+  return expf(x);
+#else
   float xc = x > -87.3365447505f ? x : -87.3365447505f; /* NaN -> lower bound, restored below */
   xc = xc < 88.3762626647949f ? xc : 88.3762626647949f;
   float t = xc * 1.44269504088896341f;
@@ -203,6 +209,7 @@ static inline float gk_expf(float x) {
   float sc;
   memcpy(&sc, &e, sizeof sc);
   return x != x ? x : y * sc;
+#endif
 }
 
 #endif

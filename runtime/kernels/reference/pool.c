@@ -4,7 +4,8 @@
    Contract: check recomputes every output spatial dim with ONNX's formula (ceil_mode drops a
    last window that would start in the end padding) and rejects a mismatch with the output
    view. Window taps outside the input are skipped; the average divisor counts the taps inside
-   the input, or (count_include_pad) the taps inside the padded input. No scratch. */
+   the input, or (count_include_pad) the taps inside the padded input. Scratch: one input row
+   (two when the innermost stride is above 1). */
 #include <math.h>
 #include "kcommon.h"
 
@@ -69,6 +70,33 @@ static void tap_range(int64_t start, int64_t k, int64_t d, int64_t lo, int64_t h
 
 enum { POOL_MAX, POOL_AVG, POOL_LP };
 
+/* Output positions [lo, hi) whose tap k (input position o*s - pb + k*d) lies in [0, in). */
+static void out_range(int64_t k, int64_t s, int64_t d, int64_t pb, int64_t in, int64_t out, int64_t *lo, int64_t *hi) {
+  int64_t off = k * d - pb; /* input position = o*s + off */
+  int64_t a = off >= 0 ? 0 : (-off + s - 1) / s;
+  int64_t b = in - off <= 0 ? 0 : (in - off - 1) / s + 1;
+  *lo = a;
+  *hi = b < out ? b : out;
+  if (*hi < *lo) *hi = *lo;
+}
+
+/* Scratch: one row of in[2] floats (the window's rows folded together), plus, with an
+   innermost stride s > 1, that row split into s phases of ceil(in / s) floats (phase q holds
+   elements q, q + s, ...) so that every tap pass is unit-stride. */
+static size_t pool_scratch_of(const pool_geom *g) {
+  size_t row = (size_t)g->in[2];
+  if (g->s[2] > 1) row += (size_t)(g->s[2] * ((g->in[2] + g->s[2] - 1) / g->s[2]));
+  return row * sizeof(float);
+}
+
+static size_t pool_scratch(const graft_call *c) {
+  pool_geom g;
+  return pool_geom_of(c, &g) ? pool_scratch_of(&g) : 0;
+}
+
+/* Separable: for each output row (o0, o1), the window's input rows are folded into one row
+   (max, sum, or sum of |x|^p), then each innermost tap is one unit-stride pass over the output
+   row. Both passes vectorize. */
 static graft_status pool_eval(const graft_call *c, int kind) {
   pool_geom g;
   if (!pool_geom_of(c, &g)) return GRAFT_E_SHAPE;
@@ -76,57 +104,60 @@ static graft_status pool_eval(const graft_call *c, int kind) {
   float *y = (float *)gk_out(c, 0)->data;
   int include_pad = graft_attr_int(c, GRAFT_ATTR_COUNT_INCLUDE_PAD, 0) != 0;
   float p = graft_attr_float(c, GRAFT_ATTR_P, 2.0f);
-  int64_t plane_in = g.in[0] * g.in[1] * g.in[2];
+  int64_t plane_in = g.in[0] * g.in[1] * g.in[2], W = g.out[2], s2 = g.s[2], L = (g.in[2] + s2 - 1) / s2;
+  int64_t IW = g.in[2];
+  if (!c->scratch || c->scratch_bytes < pool_scratch_of(&g)) return GRAFT_E_ARG;
+  float *vm = (float *)c->scratch, *ph = s2 > 1 ? vm + IW : 0;
+  float init = kind == POOL_MAX ? -INFINITY : 0.0f;
   for (int64_t nc = 0; nc < g.N * g.C; ++nc) {
     const float *xp = x + nc * plane_in;
     for (int64_t o0 = 0; o0 < g.out[0]; ++o0) {
       int64_t s0 = o0 * g.s[0] - g.pb[0], a0, b0, pa0, pb0;
       tap_range(s0, g.k[0], g.d[0], 0, g.in[0], &a0, &b0);
       tap_range(s0, g.k[0], g.d[0], -g.pb[0], g.in[0] + g.pe[0], &pa0, &pb0);
-      for (int64_t o1 = 0; o1 < g.out[1]; ++o1) {
+      for (int64_t o1 = 0; o1 < g.out[1]; ++o1, y += W) {
         int64_t s1 = o1 * g.s[1] - g.pb[1], a1, b1, pa1, pb1;
         tap_range(s1, g.k[1], g.d[1], 0, g.in[1], &a1, &b1);
         tap_range(s1, g.k[1], g.d[1], -g.pb[1], g.in[1] + g.pe[1], &pa1, &pb1);
-        for (int64_t o2 = 0; o2 < g.out[2]; ++o2, ++y) {
-          int64_t s2 = o2 * g.s[2] - g.pb[2], a2, b2;
-          tap_range(s2, g.k[2], g.d[2], 0, g.in[2], &a2, &b2);
-          if (kind == POOL_MAX) {
-            float m = -INFINITY;
-            for (int64_t k0 = a0; k0 < b0; ++k0)
-              for (int64_t k1 = a1; k1 < b1; ++k1) {
-                const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * g.in[2] + s2;
-                for (int64_t k2 = a2; k2 < b2; ++k2) {
-                  float v = r[k2 * g.d[2]];
-                  m = v > m ? v : m;
-                }
-              }
-            *y = m;
-          } else {
-            float acc = 0.0f;
-            for (int64_t k0 = a0; k0 < b0; ++k0)
-              for (int64_t k1 = a1; k1 < b1; ++k1) {
-                const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * g.in[2] + s2;
-                if (kind == POOL_AVG)
-                  for (int64_t k2 = a2; k2 < b2; ++k2) acc += r[k2 * g.d[2]];
-                else if (p == 2.0f)
-                  for (int64_t k2 = a2; k2 < b2; ++k2) acc += r[k2 * g.d[2]] * r[k2 * g.d[2]];
-                else
-                  for (int64_t k2 = a2; k2 < b2; ++k2) acc += powf(fabsf(r[k2 * g.d[2]]), p);
-              }
-            if (kind == POOL_AVG) {
-              int64_t cnt;
-              if (include_pad) {
-                int64_t pa2, pb2;
-                tap_range(s2, g.k[2], g.d[2], -g.pb[2], g.in[2] + g.pe[2], &pa2, &pb2);
-                cnt = (pb0 - pa0) * (pb1 - pa1) * (pb2 - pa2);
-              } else {
-                cnt = (b0 - a0) * (b1 - a1) * (b2 - a2);
-              }
-              *y = cnt > 0 ? acc / (float)cnt : 0.0f;
-            } else {
-              *y = p == 2.0f ? sqrtf(acc) : powf(acc, 1.0f / p);
-            }
+        /* fold the window's rows */
+        for (int64_t i = 0; i < IW; ++i) vm[i] = init;
+        for (int64_t k0 = a0; k0 < b0; ++k0)
+          for (int64_t k1 = a1; k1 < b1; ++k1) {
+            const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * IW;
+            if (kind == POOL_MAX) for (int64_t i = 0; i < IW; ++i) vm[i] = r[i] > vm[i] ? r[i] : vm[i];
+            else if (kind == POOL_AVG) for (int64_t i = 0; i < IW; ++i) vm[i] += r[i];
+            else if (p == 2.0f) for (int64_t i = 0; i < IW; ++i) vm[i] += r[i] * r[i];
+            else for (int64_t i = 0; i < IW; ++i) vm[i] += powf(fabsf(r[i]), p);
           }
+        const float *src = vm;
+        if (ph) { /* ph[q * L + j] = vm[j * s2 + q] */
+          for (int64_t q = 0; q < s2; ++q)
+            for (int64_t j = 0; j * s2 + q < IW; ++j) ph[q * L + j] = vm[j * s2 + q];
+          src = ph;
+        }
+        for (int64_t ow = 0; ow < W; ++ow) y[ow] = init;
+        for (int64_t k2 = 0; k2 < g.k[2]; ++k2) {
+          int64_t lo, hi, off = k2 * g.d[2] - g.pb[2];
+          out_range(k2, s2, g.d[2], g.pb[2], IW, W, &lo, &hi);
+          if (lo >= hi) continue;
+          /* element for output ow: vm[ow * s2 + off] = ph[q * L + ow + sh] */
+          int64_t q = ((off % s2) + s2) % s2, sh = (off - q) / s2;
+          const float *rp = ph ? src + q * L + sh : src + off;
+          if (kind == POOL_MAX) for (int64_t ow = lo; ow < hi; ++ow) y[ow] = rp[ow] > y[ow] ? rp[ow] : y[ow];
+          else for (int64_t ow = lo; ow < hi; ++ow) y[ow] += rp[ow];
+        }
+        if (kind == POOL_AVG) {
+          int64_t rows = include_pad ? (pb0 - pa0) * (pb1 - pa1) : (b0 - a0) * (b1 - a1);
+          for (int64_t ow = 0; ow < W; ++ow) {
+            int64_t a2, b2, sw = ow * s2 - g.pb[2];
+            if (include_pad) tap_range(sw, g.k[2], g.d[2], -g.pb[2], IW + g.pe[2], &a2, &b2);
+            else tap_range(sw, g.k[2], g.d[2], 0, IW, &a2, &b2);
+            int64_t cnt = rows * (b2 - a2);
+            y[ow] = cnt > 0 ? y[ow] / (float)cnt : 0.0f;
+          }
+        } else if (kind == POOL_LP) {
+          if (p == 2.0f) for (int64_t ow = 0; ow < W; ++ow) y[ow] = sqrtf(y[ow]);
+          else for (int64_t ow = 0; ow < W; ++ow) y[ow] = powf(y[ow], 1.0f / p);
         }
       }
     }
@@ -135,11 +166,11 @@ static graft_status pool_eval(const graft_call *c, int kind) {
 }
 
 graft_status graft_maxpool_f32_check(const graft_call *c) { pool_geom g; return pool_geom_of(c, &g) ? GRAFT_OK : GRAFT_E_SHAPE; }
-size_t graft_maxpool_f32_scratch(const graft_call *c) { (void)c; return 0; }
+size_t graft_maxpool_f32_scratch(const graft_call *c) { return pool_scratch(c); }
 graft_status graft_maxpool_f32_eval(const graft_call *c) { return pool_eval(c, POOL_MAX); }
 
 graft_status graft_avgpool_f32_check(const graft_call *c) { pool_geom g; return pool_geom_of(c, &g) ? GRAFT_OK : GRAFT_E_SHAPE; }
-size_t graft_avgpool_f32_scratch(const graft_call *c) { (void)c; return 0; }
+size_t graft_avgpool_f32_scratch(const graft_call *c) { return pool_scratch(c); }
 graft_status graft_avgpool_f32_eval(const graft_call *c) { return pool_eval(c, POOL_AVG); }
 
 graft_status graft_lppool_f32_check(const graft_call *c) {
@@ -148,7 +179,7 @@ graft_status graft_lppool_f32_check(const graft_call *c) {
   if (!(p > 0.0f) || isinf(p)) return GRAFT_E_SHAPE;
   return pool_geom_of(c, &g) ? GRAFT_OK : GRAFT_E_SHAPE;
 }
-size_t graft_lppool_f32_scratch(const graft_call *c) { (void)c; return 0; }
+size_t graft_lppool_f32_scratch(const graft_call *c) { return pool_scratch(c); }
 graft_status graft_lppool_f32_eval(const graft_call *c) { return pool_eval(c, POOL_LP); }
 
 /* ---- global pools: y[n, c, 1, ...] over all spatial dims --------------------------------- */

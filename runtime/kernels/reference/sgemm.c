@@ -1,15 +1,25 @@
 /* The shared fp32 GEMM core (contract in sgemm.h).
 
-   Structure (the classic Goto/BLIS decomposition):
-     for each block of NC columns:             B block packed once per K block (L2/L3)
-       for each block of KC along K:           pack B block into NR-wide column panels
-         for each block of MC rows:            pack A block into MR-tall row panels (L2)
-           for each NR panel, each MR panel:   register-blocked micro-kernel (B panel in L1)
-   Micro-kernels compute a full MR x w tile (w = panel width, a multiple of the variant's
-   vector unit); partial tiles at the right/bottom edges go through a small stack tile.
-   The bias and the clamp-type activations (Relu, Clip) are applied in the micro-kernel on the
-   last K block while the tile is in registers; other activations run per tile row right after
-   the tile is stored (still in L1). */
+   Structure (the Goto/BLIS decomposition):
+     for each block of NC columns (NC = 480: the packed B block stays in L2):
+       for each block of KC = 256 along K:      pack B rows into NR-wide column panels (or,
+                                                AVX-512 row slices: row pointers, no copy)
+         for each block of MC rows:             A read in place (row-major) or packed MR-tall
+           for each NR panel, each MR panel:    register-blocked micro-kernel (B panel in L1)
+   Micro-kernels (AVX-512 8x48, AVX2+FMA 6x16, aarch64 NEON 8x12, armv7 NEON 6x8, portable
+   4x8) compute a full MR x w tile
+   (w = panel width, a multiple of the variant's vector unit); partial tiles at the
+   right/bottom edges go through a small stack tile. The bias and the clamp-type activations
+   (Relu, Clip) are applied in the micro-kernel on the last K block while the tile is in
+   registers; other activations run per tile row right after the tile is stored (in L1).
+   Tail panels of at most 4 columns use dot products instead of a 16-wide tile.
+   Target variants live here as #ifdef blocks rather than as kernels/<target>/sgemm.c twins:
+   the variants differ only in their micro-kernels (~60 lines each), while packing, blocking,
+   edge tiles, the epilogue contract and the scratch formula (which must cover every variant)
+   are ~800 shared lines; a same-basename twin would have to copy all of them. NEON builds
+   (__ARM_NEON) use the NEON kernels unless graft_cpu_level_get() says GENERIC.
+   Measured on Zen 5 (1 core, AVX-512): ~90 % of the 270 GFLOP/s peak at M=N=K=512; see
+   bench/kernels/gemm_bench.c. */
 #include "sgemm.h"
 #include <string.h>
 #include "../../src/cpu.h"
@@ -17,6 +27,9 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GRAFT_SGEMM_X86 1
 #include <immintrin.h>
+#elif defined(__ARM_NEON) || defined(__ARM_NEON__)
+#define GRAFT_SGEMM_NEON 1
+#include <arm_neon.h>
 #endif
 
 /* Blocking. MC is a multiple of every MR, NC of every NR. */
@@ -28,6 +41,16 @@
 #endif
 #ifndef GRAFT_SGEMM_NC
 #define GRAFT_SGEMM_NC 480
+#endif
+
+#ifndef GRAFT_SGEMM_DIRECT_B
+#define GRAFT_SGEMM_DIRECT_B 1
+#endif
+#ifndef GRAFT_SGEMM_DIRECT_B_ROWS
+#define GRAFT_SGEMM_DIRECT_B_ROWS 1
+#endif
+#ifndef GRAFT_SGEMM_IR_OUTER
+#define GRAFT_SGEMM_IR_OUTER 0
 #endif
 
 #define MAX_MR 8
@@ -78,20 +101,25 @@ static float epi_scalar(float x, const float *cp, int i, int j, const ukr_epi *e
 static void ukr_generic(int64_t kc, const float *a, int64_t lda, const float *b, float *c,
                         int64_t ldc, const ukr_epi *e) {
   (void)lda;
-  float acc[GEN_MR][GEN_NR];
-  for (int i = 0; i < GEN_MR; ++i)
-    for (int j = 0; j < GEN_NR; ++j) acc[i][j] = 0.0f;
+  float c0[GEN_NR], c1[GEN_NR], c2[GEN_NR], c3[GEN_NR];
+  for (int j = 0; j < GEN_NR; ++j) c0[j] = c1[j] = c2[j] = c3[j] = 0.0f;
   for (int64_t k = 0; k < kc; ++k) {
-    for (int i = 0; i < GEN_MR; ++i) {
-      const float av = a[i];
-      for (int j = 0; j < GEN_NR; ++j) acc[i][j] += av * b[j];
+    const float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    for (int j = 0; j < GEN_NR; ++j) {
+      const float bj = b[j];
+      c0[j] += a0 * bj;
+      c1[j] += a1 * bj;
+      c2[j] += a2 * bj;
+      c3[j] += a3 * bj;
     }
     a += GEN_MR;
     b += GEN_NR;
   }
-  for (int i = 0; i < GEN_MR; ++i) {
-    float *cp = c + i * ldc;
-    for (int j = 0; j < GEN_NR; ++j) cp[j] = epi_scalar(acc[i][j], cp, i, j, e);
+  for (int j = 0; j < GEN_NR; ++j) {
+    c[j] = epi_scalar(c0[j], c, 0, j, e);
+    c[ldc + j] = epi_scalar(c1[j], c + ldc, 1, j, e);
+    c[2 * ldc + j] = epi_scalar(c2[j], c + 2 * ldc, 2, j, e);
+    c[3 * ldc + j] = epi_scalar(c3[j], c + 3 * ldc, 3, j, e);
   }
 }
 
@@ -116,7 +144,7 @@ static T512 INL __m512 epi512(__m512 x, const float *cp, int i, int v, const ukr
 
 static T512 INL void ukr512_body(const int nv, const int packed, int64_t kc, const float *a,
                                  int64_t lda, const float *b, float *c, int64_t ldc,
-                                 const ukr_epi *e) {
+                                 const ukr_epi *e, const float *const *brows, int64_t boff) {
   const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
   const float *a4 = a + 4 * lda, *a5 = a + 5 * lda, *a6 = a + 6 * lda, *a7 = a + 7 * lda;
   __m512 z = _mm512_setzero_ps();
@@ -124,9 +152,10 @@ static T512 INL void ukr512_body(const int nv, const int packed, int64_t kc, con
   __m512 c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
   __m512 c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
   for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = nv > 1 ? _mm512_load_ps(b + 16) : z;
-    const __m512 b2 = nv > 2 ? _mm512_load_ps(b + 32) : z;
+    const float *bk = brows ? brows[k] + boff : b;
+    const __m512 b0 = _mm512_loadu_ps(bk);
+    const __m512 b1 = nv > 1 ? _mm512_loadu_ps(bk + 16) : z;
+    const __m512 b2 = nv > 2 ? _mm512_loadu_ps(bk + 32) : z;
     __m512 av;
 #define R512(i)                                                   \
   av = _mm512_set1_ps(packed ? a[i] : a##i[k]);                  \
@@ -154,12 +183,30 @@ static T512 INL void ukr512_body(const int nv, const int packed, int64_t kc, con
                         int64_t ldc, const ukr_epi *e) {                                  \
     body(nv, packed, kc, a, lda, b, c, ldc, e);                                           \
   }
-UKR_DEF(T512, ukr512_16, ukr512_body, 1, 1)
-UKR_DEF(T512, ukr512_32, ukr512_body, 2, 1)
-UKR_DEF(T512, ukr512_48, ukr512_body, 3, 1)
-UKR_DEF(T512, ukr512u_16, ukr512_body, 1, 0)
-UKR_DEF(T512, ukr512u_32, ukr512_body, 2, 0)
-UKR_DEF(T512, ukr512u_48, ukr512_body, 3, 0)
+#define UKR512_DEF(name, nv, packed)                                                      \
+  static T512 void name(int64_t kc, const float *a, int64_t lda, const float *b, float *c,  \
+                        int64_t ldc, const ukr_epi *e) {                                   \
+    ukr512_body(nv, packed, kc, a, lda, b, c, ldc, e, 0, 0);                               \
+  }
+UKR512_DEF(ukr512_16, 1, 1)
+UKR512_DEF(ukr512_32, 2, 1)
+UKR512_DEF(ukr512_48, 3, 1)
+UKR512_DEF(ukr512u_16, 1, 0)
+UKR512_DEF(ukr512u_32, 2, 0)
+UKR512_DEF(ukr512u_48, 3, 0)
+
+/* Direct-B variants (full 48-wide panels only): row k of the panel is brows[k] + boff, read in
+   place from the window planes instead of a packed copy. */
+typedef void (*ukr_db_fn)(int64_t kc, const float *a, int64_t lda, const float *const *brows,
+                          int64_t boff, float *c, int64_t ldc, const ukr_epi *e);
+static T512 void ukr512_48_db(int64_t kc, const float *a, int64_t lda, const float *const *brows,
+                              int64_t boff, float *c, int64_t ldc, const ukr_epi *e) {
+  ukr512_body(3, 1, kc, a, lda, 0, c, ldc, e, brows, boff);
+}
+static T512 void ukr512u_48_db(int64_t kc, const float *a, int64_t lda, const float *const *brows,
+                               int64_t boff, float *c, int64_t ldc, const ukr_epi *e) {
+  ukr512_body(3, 0, kc, a, lda, 0, c, ldc, e, brows, boff);
+}
 
 /* ---- AVX2 + FMA micro-kernel: 6 x 16 (12 ymm accumulators), panels of 8/16 ------------------ */
 
@@ -187,8 +234,8 @@ static T256 INL void ukr256_body(const int nv, const int packed, int64_t kc, con
   __m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
   __m256 c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
   for (int64_t k = 0; k < kc; ++k) {
-    const __m256 b0 = _mm256_load_ps(b);
-    const __m256 b1 = nv > 1 ? _mm256_load_ps(b + 8) : z;
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = nv > 1 ? _mm256_loadu_ps(b + 8) : z;
     __m256 av;
 #define R256(i)                                                   \
   av = _mm256_broadcast_ss(packed ? a + (i) : a##i + k);         \
@@ -215,6 +262,104 @@ UKR_DEF(T256, ukr256u_8, ukr256_body, 1, 0)
 UKR_DEF(T256, ukr256u_16, ukr256_body, 2, 0)
 #endif /* GRAFT_SGEMM_X86 */
 
+
+#ifdef GRAFT_SGEMM_NEON
+/* ---- NEON micro-kernels: aarch64 8 x 12 (24 q accumulators, fma by lane), armv7 6 x 8
+   (12 q accumulators, vmla by lane: VFPv4 has no fused by-lane form), panels of 4/8(/12).
+   A is always packed (kc x MR, k-major): the by-lane forms want MR consecutive A values. ---- */
+
+#define NINL __attribute__((always_inline)) static inline
+
+NINL float32x4_t epi_neon(float32x4_t x, const float *cp, int i, int v, const ukr_epi *e) {
+  if (e->scale) x = vmulq_n_f32(x, e->alpha);
+  if (e->load_c) x = vaddq_f32(x, vld1q_f32(cp + 4 * v));
+  if (e->final) {
+    if (e->rb) x = vaddq_f32(x, vdupq_n_f32(e->rb[i]));
+    if (e->cb) x = vaddq_f32(x, vld1q_f32(e->cb + 4 * v));
+    if (e->clamp == 1) x = vmaxq_f32(x, vdupq_n_f32(0.0f));
+    else if (e->clamp == 2) x = vminq_f32(vdupq_n_f32(e->hi), vmaxq_f32(vdupq_n_f32(e->lo), x));
+  }
+  return x;
+}
+
+#ifdef __aarch64__
+#define NEON_MR 8
+#define NEON_NR 12
+NINL void ukr_neon_body(const int nv, int64_t kc, const float *a, const float *b, float *c,
+                        int64_t ldc, const ukr_epi *e) {
+  const float32x4_t z = vdupq_n_f32(0.0f);
+  float32x4_t c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z;
+  float32x4_t c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
+  float32x4_t c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float32x4_t alo = vld1q_f32(a), ahi = vld1q_f32(a + 4);
+    const float32x4_t b0 = vld1q_f32(b);
+    const float32x4_t b1 = nv > 1 ? vld1q_f32(b + 4) : z;
+    const float32x4_t b2 = nv > 2 ? vld1q_f32(b + 8) : z;
+#define RN(i, av, l)                                              \
+  c##i##0 = vfmaq_laneq_f32(c##i##0, b0, av, l);                  \
+  if (nv > 1) c##i##1 = vfmaq_laneq_f32(c##i##1, b1, av, l);      \
+  if (nv > 2) c##i##2 = vfmaq_laneq_f32(c##i##2, b2, av, l);
+    RN(0, alo, 0) RN(1, alo, 1) RN(2, alo, 2) RN(3, alo, 3)
+    RN(4, ahi, 0) RN(5, ahi, 1) RN(6, ahi, 2) RN(7, ahi, 3)
+#undef RN
+    a += 8;
+    b += 4 * nv;
+  }
+#define SN(i)                                                                   \
+  {                                                                             \
+    float *cp = c + (i) * ldc;                                                  \
+    vst1q_f32(cp, epi_neon(c##i##0, cp, i, 0, e));                              \
+    if (nv > 1) vst1q_f32(cp + 4, epi_neon(c##i##1, cp, i, 1, e));              \
+    if (nv > 2) vst1q_f32(cp + 8, epi_neon(c##i##2, cp, i, 2, e));              \
+  }
+  SN(0) SN(1) SN(2) SN(3) SN(4) SN(5) SN(6) SN(7)
+#undef SN
+}
+#else /* armv7 NEON */
+#define NEON_MR 6
+#define NEON_NR 8
+NINL void ukr_neon_body(const int nv, int64_t kc, const float *a, const float *b, float *c,
+                        int64_t ldc, const ukr_epi *e) {
+  const float32x4_t z = vdupq_n_f32(0.0f);
+  float32x4_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+  float32x4_t c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float32x2_t a01 = vld1_f32(a), a23 = vld1_f32(a + 2), a45 = vld1_f32(a + 4);
+    const float32x4_t b0 = vld1q_f32(b);
+    const float32x4_t b1 = nv > 1 ? vld1q_f32(b + 4) : z;
+#define RN(i, av, l)                                              \
+  c##i##0 = vmlaq_lane_f32(c##i##0, b0, av, l);                   \
+  if (nv > 1) c##i##1 = vmlaq_lane_f32(c##i##1, b1, av, l);
+    RN(0, a01, 0) RN(1, a01, 1) RN(2, a23, 0) RN(3, a23, 1) RN(4, a45, 0) RN(5, a45, 1)
+#undef RN
+    a += 6;
+    b += 4 * nv;
+  }
+#define SN(i)                                                                   \
+  {                                                                             \
+    float *cp = c + (i) * ldc;                                                  \
+    vst1q_f32(cp, epi_neon(c##i##0, cp, i, 0, e));                              \
+    if (nv > 1) vst1q_f32(cp + 4, epi_neon(c##i##1, cp, i, 1, e));              \
+  }
+  SN(0) SN(1) SN(2) SN(3) SN(4) SN(5)
+#undef SN
+}
+#endif
+
+#define UKRN_DEF(name, nv)                                                                 \
+  static void name(int64_t kc, const float *a, int64_t lda, const float *b, float *c,      \
+                   int64_t ldc, const ukr_epi *e) {                                        \
+    (void)lda;                                                                             \
+    ukr_neon_body(nv, kc, a, b, c, ldc, e);                                                \
+  }
+UKRN_DEF(ukr_neon_4, 1)
+UKRN_DEF(ukr_neon_8, 2)
+#if NEON_NR > 8
+UKRN_DEF(ukr_neon_12, 3)
+#endif
+#endif /* GRAFT_SGEMM_NEON */
+
 static const isa_desc isa_generic = {GEN_MR, GEN_NR, GEN_NR, {ukr_generic, 0, 0, 0}, {0, 0, 0, 0}};
 #ifdef GRAFT_SGEMM_X86
 static const isa_desc isa_avx2 = {6, 16, 8, {ukr256_8, ukr256_16, 0, 0},
@@ -222,10 +367,20 @@ static const isa_desc isa_avx2 = {6, 16, 8, {ukr256_8, ukr256_16, 0, 0},
 static const isa_desc isa_avx512 = {8, 48, 16, {ukr512_16, ukr512_32, ukr512_48, 0},
                                     {ukr512u_16, ukr512u_32, ukr512u_48, 0}};
 #endif
+#ifdef GRAFT_SGEMM_NEON
+#if NEON_NR > 8
+static const isa_desc isa_neon = {NEON_MR, NEON_NR, 4, {ukr_neon_4, ukr_neon_8, ukr_neon_12, 0},
+                                  {0, 0, 0, 0}};
+#else
+static const isa_desc isa_neon = {NEON_MR, NEON_NR, 4, {ukr_neon_4, ukr_neon_8, 0, 0},
+                                  {0, 0, 0, 0}};
+#endif
+#endif
 
 /* Tile shapes of every variant on every architecture (scratch sizes must not depend on the
    machine that runs the plan). */
-static const int all_shapes[][3] = {{GEN_MR, GEN_NR, GEN_NR}, {6, 16, 8}, {8, 48, 16}};
+static const int all_shapes[][3] = {{GEN_MR, GEN_NR, GEN_NR}, {6, 16, 8}, {8, 48, 16},
+                                    {8, 12, 4}, {6, 8, 4}};
 
 static const isa_desc *pick_isa(void) {
 #ifdef GRAFT_SGEMM_X86
@@ -234,6 +389,9 @@ static const isa_desc *pick_isa(void) {
   case GRAFT_CPU_AVX2: return &isa_avx2;
   default: break;
   }
+#endif
+#ifdef GRAFT_SGEMM_NEON
+  if (graft_cpu_level_get() == GRAFT_CPU_NEON) return &isa_neon;
 #endif
   return &isa_generic;
 }
@@ -466,6 +624,13 @@ static void pack_b_conv(const graft_sgemm_conv *cv, int64_t k0, int64_t kc, int6
   }
 }
 
+/* Offset of tap (kh, kw) in a channel's phase planes (see graft_sgemm_window). */
+static int64_t window_tap(const graft_sgemm_window *win, int64_t kh, int64_t kw) {
+  const int64_t h = kh * win->dil_h, w = kw * win->dil_w;
+  const int64_t phase = (h % win->stride_h) * win->stride_w + w % win->stride_w;
+  return (phase * win->plane_h + h / win->stride_h) * win->plane_w + w / win->stride_w;
+}
+
 /* Shifted-window B rows [k0, k0+kc) x cols [n0, n0+nc) -> panels kc x w: each panel row is
    one contiguous copy. */
 static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc, int64_t n0,
@@ -475,7 +640,7 @@ static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc,
   const int64_t kv = win->kh_count * win->kw_count;
   int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
   for (int64_t kk = 0; kk < kc; ++kk) {
-    const float *src = win->x + ch * win->c_stride + kh * win->h_step + kw * win->w_step + n0;
+    const float *src = win->x + ch * win->c_stride + window_tap(win, kh, kw) + n0;
     for (int64_t p = 0; p < full_panels; ++p)
       memcpy(dst + p * nr * kc + kk * nr, src + p * nr, (size_t)nr * sizeof(float));
     if (last_real) {
@@ -493,8 +658,69 @@ static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc,
   }
 }
 
+/* Compact window (out_w > 0): columns walk the (oh, ow) grid; each run inside one output row
+   and one panel is a contiguous copy from the plane. `copy` moves n floats. */
+typedef void (*copy_fn)(float *d, const float *s, int64_t n);
+
+static void copy_memcpy(float *d, const float *s, int64_t n) { memcpy(d, s, (size_t)n * sizeof(float)); }
+
+static void pack_b_window_compact(const graft_sgemm_window *win, int64_t k0, int64_t kc,
+                                  int64_t n0, int64_t nc, int nr, int unit, float *dst,
+                                  copy_fn copy) {
+  const int64_t full_panels = nc / nr, last_real = nc - full_panels * nr;
+  const int64_t last_w = last_real ? round_up(last_real, unit) : 0;
+  const int64_t kv = win->kh_count * win->kw_count, OW = win->out_w, PW = win->plane_w;
+  const int64_t oh0 = n0 / OW, ow0 = n0 % OW;
+  int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const float *base = win->x + ch * win->c_stride + window_tap(win, kh, kw);
+    int64_t oh = oh0, ow = ow0, j = 0, p = 0, jj = 0;
+    int64_t wp = full_panels > 0 ? nr : last_w;
+    float *pd = dst + kk * wp;
+    while (j < nc) {
+      int64_t run = OW - ow;
+      if (run > wp - jj) run = wp - jj;
+      if (run > nc - j) run = nc - j;
+      copy(pd + jj, base + oh * PW + ow, run);
+      j += run;
+      jj += run;
+      ow += run;
+      if (ow == OW) {
+        ow = 0;
+        ++oh;
+      }
+      if (jj == wp && j < nc) {
+        ++p;
+        jj = 0;
+        wp = p < full_panels ? nr : last_w;
+        pd = dst + p * nr * kc + kk * wp;
+      }
+    }
+    if (last_real) {
+      float *lp = dst + full_panels * nr * kc + kk * last_w;
+      for (int64_t t = last_real; t < last_w; ++t) lp[t] = 0.0f;
+    }
+    if (++kw == win->kw_count) {
+      kw = 0;
+      if (++kh == win->kh_count) {
+        kh = 0;
+        ++ch;
+      }
+    }
+  }
+}
+
 #ifdef GRAFT_SGEMM_X86
-/* The same for 48-wide panels with AVX-512 (panel rows are 64-byte aligned). */
+static T512 void copy_512(float *d, const float *s, int64_t n) {
+  int64_t t = 0;
+  for (; t + 16 <= n; t += 16) _mm512_storeu_ps(d + t, _mm512_loadu_ps(s + t));
+  if (t < n) {
+    const __mmask16 m = (__mmask16)((1u << (n - t)) - 1u);
+    _mm512_mask_storeu_ps(d + t, m, _mm512_maskz_loadu_ps(m, s + t));
+  }
+}
+
+/* The same for 48-wide panels with AVX-512. */
 static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, int64_t kc,
                                    int64_t n0, int64_t nc, float *dst) {
   const int64_t nr = 48, full_panels = nc / nr, last_real = nc - full_panels * nr;
@@ -502,14 +728,14 @@ static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, in
   const int64_t kv = win->kh_count * win->kw_count;
   int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
   for (int64_t kk = 0; kk < kc; ++kk) {
-    const float *src = win->x + ch * win->c_stride + kh * win->h_step + kw * win->w_step + n0;
+    const float *src = win->x + ch * win->c_stride + window_tap(win, kh, kw) + n0;
     float *d = dst + kk * nr;
     for (int64_t p = 0; p < full_panels; ++p) {
       const __m512 v0 = _mm512_loadu_ps(src), v1 = _mm512_loadu_ps(src + 16),
                    v2 = _mm512_loadu_ps(src + 32);
-      _mm512_store_ps(d, v0);
-      _mm512_store_ps(d + 16, v1);
-      _mm512_store_ps(d + 32, v2);
+      _mm512_storeu_ps(d, v0);
+      _mm512_storeu_ps(d + 16, v1);
+      _mm512_storeu_ps(d + 32, v2);
       src += nr;
       d += nr * kc;
     }
@@ -519,7 +745,7 @@ static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, in
         const int64_t left = last_real - t;
         const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF
                                        : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u));
-        _mm512_store_ps(lp + t, _mm512_maskz_loadu_ps(m, src + t));
+        _mm512_storeu_ps(lp + t, _mm512_maskz_loadu_ps(m, src + t));
       }
     }
     if (++kw == win->kw_count) {
@@ -679,6 +905,135 @@ static void sgemm_gemv(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a,
   }
 }
 
+/* One MR x w tile of the current blocks (see graft_sgemm): micro-kernel plus edge handling and
+   the post-tile activation. */
+typedef struct tile_ctx {
+  const isa_desc *isa;
+  const graft_sgemm_a *a;
+  const graft_sgemm_c *c;
+  const float *apack;
+  int64_t ic, jc, pc, kc, mc, direct_rows;
+  int direct_a, first, last, clamp, post_act;
+  const float *bt; /* tail panel's columns as contiguous rows (TAIL_DOT), or NULL */
+  const float *const *brows; /* direct B: row pointers of the K block at column jc, or NULL */
+} tile_ctx;
+
+/* Narrow tail panels (at most TAIL_DOT columns of a 16-wide AVX-512 panel, e.g. N = 49 or
+   196 in late convolution layers) are computed as dot products of in-place A rows with the
+   tail's columns: a 16-wide micro-kernel would do 16 columns of work for a few. */
+#define TAIL_DOT 4
+
+#ifdef GRAFT_SGEMM_X86
+/* out[i*TAIL_DOT + j] = sum_k a[i*lda + k] * bt[j*kc + k], i < rows, j < cols. */
+static T512 void tail_dot_512(int64_t kc, const float *a, int64_t lda, int64_t rows,
+                              const float *bt, int64_t cols, float *out) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *ar = a + i * lda;
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (int64_t k = 0; k < kc; k += 16) {
+      const __mmask16 m = kc - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (kc - k)) - 1u);
+      const __m512 va = _mm512_maskz_loadu_ps(m, ar + k);
+      s0 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, bt + k), s0);
+      if (cols > 1) s1 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, bt + kc + k), s1);
+      if (cols > 2) s2 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, bt + 2 * kc + k), s2);
+      if (cols > 3) s3 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, bt + 3 * kc + k), s3);
+    }
+    out[i * TAIL_DOT] = _mm512_reduce_add_ps(s0);
+    out[i * TAIL_DOT + 1] = _mm512_reduce_add_ps(s1);
+    out[i * TAIL_DOT + 2] = _mm512_reduce_add_ps(s2);
+    out[i * TAIL_DOT + 3] = _mm512_reduce_add_ps(s3);
+  }
+}
+#endif
+
+static void run_tile(const tile_ctx *t, int64_t ir, int64_t jr, int64_t nc, const float *bp) {
+  const isa_desc *isa = t->isa;
+  const graft_sgemm_a *a = t->a;
+  const graft_sgemm_c *c = t->c;
+  const int mr = isa->mr, nr = isa->nr, unit = isa->unit;
+  const int64_t ic = t->ic, jc = t->jc, pc = t->pc, kc = t->kc, mc = t->mc;
+  const int64_t direct_rows = t->direct_rows;
+  const int direct_a = t->direct_a, first = t->first, last = t->last, clamp = t->clamp;
+  const int post_act = t->post_act;
+  const float *apack = t->apack;
+  const int64_t w = panel_width(nc - jr, nr, unit);
+  const int64_t ncols = nc - jr < nr ? nc - jr : nr;
+  const int64_t nrows = mc - ir < mr ? mc - ir : mr;
+  const int64_t row0 = ic + ir, col0 = jc + jr;
+  float *cp = c->p + row0 * c->ldc + col0;
+  const int in_place = ir < direct_rows;
+  const ukr_fn kern = in_place ? isa->kernel_u[w / unit - 1] : isa->kernel[w / unit - 1];
+  const float *ap = in_place ? a->p + row0 * a->rs + pc
+                             : apack + (direct_a ? ir - direct_rows : ir) * kc;
+  const int64_t lda = in_place ? a->rs : 0;
+  ukr_epi e;
+  e.scale = in_place && a->alpha != 1.0f;
+  e.alpha = a->alpha;
+  e.load_c = !first || c->accumulate;
+  e.final = last;
+  e.rb = c->row_bias ? c->row_bias + row0 : 0;
+  e.cb = c->col_bias ? c->col_bias + col0 : 0;
+  e.clamp = clamp;
+  e.lo = c->act.a;
+  e.hi = c->act.b;
+#ifdef GRAFT_SGEMM_X86
+  if (t->bt && in_place) {
+    float vals[MAX_MR * TAIL_DOT];
+    tail_dot_512(kc, ap, lda, nrows, t->bt, ncols, vals);
+    for (int64_t i = 0; i < nrows; ++i) {
+      float *row = cp + i * c->ldc;
+      for (int64_t j = 0; j < ncols; ++j)
+        row[j] = epi_scalar(vals[i * TAIL_DOT + j], row, (int)i, (int)j, &e);
+    }
+  } else
+#endif
+#ifdef GRAFT_SGEMM_X86
+  if (t->brows && ncols == 48 && w == 48) {
+    const ukr_db_fn dk = in_place ? ukr512u_48_db : ukr512_48_db;
+    if (nrows == mr) {
+      dk(kc, ap, lda, t->brows, jr, cp, c->ldc, &e);
+    } else {
+      float tile[MAX_MR * MAX_NR];
+      float rbias[MAX_MR];
+      for (int64_t i = 0; i < mr; ++i)
+        for (int64_t j = 0; j < w; ++j)
+          tile[i * w + j] = (e.load_c && i < nrows) ? cp[i * c->ldc + j] : 0.0f;
+      if (e.rb) {
+        for (int64_t i = 0; i < mr; ++i) rbias[i] = i < nrows ? e.rb[i] : 0.0f;
+        e.rb = rbias;
+      }
+      dk(kc, ap, lda, t->brows, jr, tile, w, &e);
+      for (int64_t i = 0; i < nrows; ++i)
+        memcpy(cp + i * c->ldc, tile + i * w, (size_t)ncols * sizeof(float));
+    }
+  } else
+#endif
+  if (nrows == mr && ncols == w) {
+    kern(kc, ap, lda, bp, cp, c->ldc, &e);
+  } else {
+    /* Edge tile: run the full tile on a stack copy, write back the valid part. */
+    float tile[MAX_MR * MAX_NR];
+    float rbias[MAX_MR], cbias[MAX_NR];
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < w; ++j)
+        tile[i * w + j] = (e.load_c && i < nrows && j < ncols) ? cp[i * c->ldc + j] : 0.0f;
+    if (e.rb) {
+      for (int64_t i = 0; i < mr; ++i) rbias[i] = i < nrows ? e.rb[i] : 0.0f;
+      e.rb = rbias;
+    }
+    if (e.cb) {
+      for (int64_t j = 0; j < w; ++j) cbias[j] = j < ncols ? e.cb[j] : 0.0f;
+      e.cb = cbias;
+    }
+    kern(kc, ap, lda, bp, tile, w, &e);
+    for (int64_t i = 0; i < nrows; ++i)
+      memcpy(cp + i * c->ldc, tile + i * w, (size_t)ncols * sizeof(float));
+  }
+  if (last && post_act)
+    for (int64_t i = 0; i < nrows; ++i)
+      graft_act_apply_f32(cp + i * c->ldc, (size_t)ncols, c->act);
+}
+
 void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const graft_sgemm_b *b,
                  const graft_sgemm_c *c, void *scratch) {
   if (m <= 0 || n <= 0) return;
@@ -697,23 +1052,85 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
   float *bpack = (float *)((char *)scratch + graft_align_up((size_t)(bl.mc * bl.kc) * sizeof(float)));
   const int clamp = c->act.kind == GRAFT_ACT_RELU ? 1 : (c->act.kind == GRAFT_ACT_CLIP ? 2 : 0);
   const int post_act = !is_clamp_act(c->act.kind);
-  /* Reading A in place (row-major A, i.e. weights) saves repacking it for every column block.
-     Row strides that are multiples of 4 KiB would make the MR rows alias in the caches, so
-     those are packed. */
-  const int direct_a = isa->kernel_u[0] != 0 && a->cs == 1 && (a->rs % 1024) != 0;
+  /* Row-major A (weights, most Gemm/MatMul left operands) is read in place by the "u"
+     micro-kernels: no packing of A per column block (measured faster here for every shape,
+     4 KiB-multiple row strides included). Transposed A is packed. */
+  const int direct_a = isa->kernel_u[0] != 0 && a->cs == 1;
 
   for (int64_t jc = 0; jc < n; jc += bl.nc) {
     const int64_t nc = n - jc < bl.nc ? n - jc : bl.nc;
     for (int64_t pc = 0; pc < k; pc += bl.kc) {
       const int64_t kc = k - pc < bl.kc ? k - pc : bl.kc;
       const int first = pc == 0, last = pc + kc == k;
-      if (b->window) {
+      const float *brows[GRAFT_SGEMM_KC];
+      int use_db = 0;
+      if (b->window && b->window->out_w > 0) {
+        copy_fn copy = copy_memcpy;
 #ifdef GRAFT_SGEMM_X86
-        if (isa == &isa_avx512) pack_b_window_512(b->window, pc, kc, jc, nc, bpack);
-        else
+        if (isa == &isa_avx512) copy = copy_512;
+#endif
+        pack_b_window_compact(b->window, pc, kc, jc, nc, nr, unit, bpack, copy);
+      } else if (b->window) {
+#ifdef GRAFT_SGEMM_X86
+        if (isa == &isa_avx512 && GRAFT_SGEMM_DIRECT_B) {
+          /* Full panels read the planes in place through row pointers; only the tail panel
+             is packed. */
+          const graft_sgemm_window *win = b->window;
+          const int64_t kv = win->kh_count * win->kw_count;
+          int64_t ch = pc / kv, kh = (pc % kv) / win->kw_count, kw = pc % win->kw_count;
+          for (int64_t kk = 0; kk < kc; ++kk) {
+            brows[kk] = win->x + ch * win->c_stride + window_tap(win, kh, kw) + jc;
+            if (++kw == win->kw_count) {
+              kw = 0;
+              if (++kh == win->kh_count) {
+                kh = 0;
+                ++ch;
+              }
+            }
+          }
+          use_db = 1;
+          const int64_t full = nc / 48 * 48;
+          if (full < nc) pack_b_window_512(win, pc, kc, jc + full, nc - full, bpack + full * kc);
+        } else if (isa == &isa_avx512) {
+          pack_b_window_512(b->window, pc, kc, jc, nc, bpack);
+        } else
 #endif
           pack_b_window(b->window, pc, kc, jc, nc, nr, unit, bpack);
-      } else if (b->conv) pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
+      } else if (b->conv) {
+        pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
+      }
+#ifdef GRAFT_SGEMM_X86
+      else if (isa == &isa_avx512 && b->cs == 1 && GRAFT_SGEMM_DIRECT_B_ROWS &&
+               (b->rs % 1024) != 0) {
+        /* Row-major B read in place (rows are contiguous; pointwise convs); only the tail
+           panel is packed. Row strides that are multiples of 4 KiB alias in L1 and measured
+           slower in place (M=N=K=1024: 80% -> 73%), so those are packed. */
+        for (int64_t kk = 0; kk < kc; ++kk) brows[kk] = b->p + (pc + kk) * b->rs + jc;
+        use_db = 1;
+        const int64_t full = nc / 48 * 48;
+        if (full < nc) {
+          graft_sgemm_window rows;
+          rows.x = b->p;
+          rows.c_stride = b->rs;
+          rows.kh_count = rows.kw_count = 1;
+          rows.dil_h = rows.dil_w = rows.stride_h = rows.stride_w = 1;
+          rows.plane_h = rows.plane_w = 0;
+          rows.out_w = 0;
+          pack_b_window_512(&rows, pc, kc, jc + full, nc - full, bpack + full * kc);
+        }
+      }
+      else if (isa == &isa_avx512 && b->cs == 1) {
+        /* Row-major B is a window with one tap: rows are contiguous slices. */
+        graft_sgemm_window rows;
+        rows.x = b->p;
+        rows.c_stride = b->rs;
+        rows.kh_count = rows.kw_count = 1;
+        rows.dil_h = rows.dil_w = rows.stride_h = rows.stride_w = 1;
+        rows.plane_h = rows.plane_w = 0;
+        rows.out_w = 0;
+        pack_b_window_512(&rows, pc, kc, jc, nc, bpack);
+      }
+#endif
       else pack_b_strided(b, pc, kc, jc, nc, nr, unit, bpack);
       for (int64_t ic = 0; ic < m; ic += bl.mc) {
         const int64_t mc = m - ic < bl.mc ? m - ic : bl.mc;
@@ -721,56 +1138,34 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
         const int64_t direct_rows = direct_a ? mc / mr * mr : 0;
         if (!direct_a) pack_a(a, ic, mc, pc, kc, mr, apack);
         else if (direct_rows < mc) pack_a(a, ic + direct_rows, mc - direct_rows, pc, kc, mr, apack);
-        const float *bp = bpack;
+        tile_ctx t;
+        t.isa = isa; t.a = a; t.c = c; t.apack = apack;
+        t.ic = ic; t.jc = jc; t.pc = pc; t.kc = kc; t.mc = mc; t.direct_rows = direct_rows;
+        t.direct_a = direct_a; t.first = first; t.last = last; t.clamp = clamp;
+        t.post_act = post_act;
+        t.bt = 0;
+        t.brows = use_db ? brows : 0;
+#if GRAFT_SGEMM_IR_OUTER
+        /* A micro-panel stays in L1 across every B panel of the block. */
+        for (int64_t ir = 0; ir < mc; ir += mr)
+          for (int64_t jr = 0; jr < nc; jr += nr) run_tile(&t, ir, jr, nc, bpack + jr * kc);
+#else
+        /* B micro-panel stays in L1 across every A panel of the block. */
         for (int64_t jr = 0; jr < nc; jr += nr) {
-          const int64_t w = panel_width(nc - jr, nr, unit);
-          const int64_t ncols = nc - jr < nr ? nc - jr : nr;
-          for (int64_t ir = 0; ir < mc; ir += mr) {
-            const int64_t nrows = mc - ir < mr ? mc - ir : mr;
-            const int64_t row0 = ic + ir, col0 = jc + jr;
-            float *cp = c->p + row0 * c->ldc + col0;
-            const int in_place = ir < direct_rows;
-            const ukr_fn kern = in_place ? isa->kernel_u[w / unit - 1] : isa->kernel[w / unit - 1];
-            const float *ap = in_place ? a->p + row0 * a->rs + pc
-                                       : apack + (direct_a ? ir - direct_rows : ir) * kc;
-            const int64_t lda = in_place ? a->rs : 0;
-            ukr_epi e;
-            e.scale = in_place && a->alpha != 1.0f;
-            e.alpha = a->alpha;
-            e.load_c = !first || c->accumulate;
-            e.final = last;
-            e.rb = c->row_bias ? c->row_bias + row0 : 0;
-            e.cb = c->col_bias ? c->col_bias + col0 : 0;
-            e.clamp = clamp;
-            e.lo = c->act.a;
-            e.hi = c->act.b;
-            if (nrows == mr && ncols == w) {
-              kern(kc, ap, lda, bp, cp, c->ldc, &e);
-            } else {
-              /* Edge tile: run the full tile on a stack copy, write back the valid part. */
-              float tile[MAX_MR * MAX_NR];
-              float rbias[MAX_MR], cbias[MAX_NR];
-              for (int64_t i = 0; i < mr; ++i)
-                for (int64_t j = 0; j < w; ++j)
-                  tile[i * w + j] = (e.load_c && i < nrows && j < ncols) ? cp[i * c->ldc + j] : 0.0f;
-              if (e.rb) {
-                for (int64_t i = 0; i < mr; ++i) rbias[i] = i < nrows ? e.rb[i] : 0.0f;
-                e.rb = rbias;
-              }
-              if (e.cb) {
-                for (int64_t j = 0; j < w; ++j) cbias[j] = j < ncols ? e.cb[j] : 0.0f;
-                e.cb = cbias;
-              }
-              kern(kc, ap, lda, bp, tile, w, &e);
-              for (int64_t i = 0; i < nrows; ++i)
-                memcpy(cp + i * c->ldc, tile + i * w, (size_t)ncols * sizeof(float));
-            }
-            if (last && post_act)
-              for (int64_t i = 0; i < nrows; ++i)
-                graft_act_apply_f32(cp + i * c->ldc, (size_t)ncols, c->act);
+          const float *bp = bpack + jr * kc;
+          t.bt = 0;
+#ifdef GRAFT_SGEMM_X86
+          float bt[TAIL_DOT * GRAFT_SGEMM_KC];
+          if (isa == &isa_avx512 && direct_rows > 0 && nc - jr <= TAIL_DOT) {
+            const int64_t w = panel_width(nc - jr, nr, unit);
+            for (int64_t j = 0; j < nc - jr; ++j)
+              for (int64_t kk = 0; kk < kc; ++kk) bt[j * kc + kk] = bp[kk * w + j];
+            t.bt = bt;
           }
-          bp += kc * w;
+#endif
+          for (int64_t ir = 0; ir < mc; ir += mr) run_tile(&t, ir, jr, nc, bp);
         }
+#endif
       }
     }
   }
