@@ -1,6 +1,7 @@
 # Graft: the two commands the README promises, plus their parts.
 #   make demo   compile and run the bundled sample model, compare with onnxruntime
-#   make test   every test: Swift tests, C runtime tests (plain and ASan+UBSan), conformance
+#   make test   every test: Swift tests, C runtime tests (plain and ASan+UBSan), conformance,
+#               cross builds for aarch64/armv7 under QEMU
 # Each target installs what it needs first (scripts/setup.sh: apt packages, .venv).
 
 SWIFT ?= swift
@@ -8,7 +9,7 @@ PY := .venv/bin/python
 GRAFT := .build/release/graft
 SAMPLE := samples/ppocr_mobile_v2_cls
 
-.PHONY: setup build build-debug demo test test-swift test-runtime test-conformance check-proto clean
+.PHONY: setup build build-debug demo test test-swift test-runtime test-conformance test-cross check-proto clean
 
 setup:
 	@scripts/setup.sh
@@ -26,7 +27,7 @@ demo: build
 	$(GRAFT) run out/demo/sample.graft --input x=$(SAMPLE).input_0.npy --output-dir out/demo
 	$(GRAFT) check $(SAMPLE).onnx --input x=$(SAMPLE).input_0.npy
 
-test: setup check-proto test-runtime test-conformance test-swift
+test: setup check-proto test-runtime test-conformance test-swift test-cross
 	@echo "make test: all test groups passed"
 
 check-proto: setup
@@ -42,6 +43,11 @@ test-swift: setup
 
 test-conformance: build
 	$(PY) scripts/conformance.py --graft $(GRAFT)
+
+# Board bundles built with the ARM cross compilers and run under user-mode QEMU; outputs
+# compared with the x86 build (installs gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user).
+test-cross: build
+	GRAFT=$(GRAFT) scripts/cross_test.sh
 
 clean:
 	rm -rf .build out

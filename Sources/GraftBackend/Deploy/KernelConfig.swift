@@ -13,6 +13,15 @@ public enum KernelConfig {
     public var id: UInt32
     public var name: String
     public var minInputs, maxInputs, minOutputs, maxOutputs: Int32
+
+    public init(id: UInt32, name: String, minInputs: Int32, maxInputs: Int32, minOutputs: Int32, maxOutputs: Int32) {
+      self.id = id
+      self.name = name
+      self.minInputs = minInputs
+      self.maxInputs = maxInputs
+      self.minOutputs = minOutputs
+      self.maxOutputs = maxOutputs
+    }
   }
 
   public static func entries(_ ids: [UInt32], file: String = "") throws -> [Entry] {
