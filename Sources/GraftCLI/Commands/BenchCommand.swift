@@ -66,7 +66,8 @@ enum BenchCommand: Command {
       let m = a.macs(node: i)
       let g = m > 0 && per[i] > 0 ? String(format: "%9.2f", 2 * Double(m) / (per[i] * 1e6)) : "        -"
       out.print(String(format: "  %4d  ", i) + pad(k, 18)
-                + String(format: " %9.4f %6.2f ", per[i], total > 0 ? 100 * per[i] / total : 0) + g + "  " + n.name)
+                + String(format: " %9.4f %6.2f ", per[i], total > 0 ? 100 * per[i] / total : 0) + g + "  " + n.name
+                + shapeNote(a, i))
     }
     var byKernel: [String: (ms: Double, count: Int, macs: Int64)] = [:]
     for (i, n) in a.nodes.enumerated() {
@@ -81,6 +82,17 @@ enum BenchCommand: Command {
       out.print("  " + pad(k, 18)
                 + String(format: " %4d nodes %9.3f ms %6.2f%%", v.count, v.ms, total > 0 ? 100 * v.ms / total : 0) + g)
     }
+  }
+
+  /// " [out 1x64x56x56 w 64x64x3x3 s2 g1]" for contractions, "" for the rest.
+  static func shapeNote(_ a: DeployArchive, _ i: Int) -> String {
+    let n = a.nodes[i]
+    guard a.macs(node: i) > 0, let o = n.outputs.first, o >= 0, n.inputs.count > 1, n.inputs[1] >= 0 else { return "" }
+    func d(_ t: Int32) -> String { a.tensors[Int(t)].dims.map(String.init).joined(separator: "x") }
+    var s = " [out \(d(o)) w \(d(n.inputs[1]))"
+    if let st = n.attrs.first(where: { $0.key == 4 })?.ints, st.contains(where: { $0 != 1 }) { s += " s\(st[0])" }
+    if let g = n.attrs.first(where: { $0.key == 7 })?.ints.first, g != 1 { s += " g\(g)" }
+    return s + "]"
   }
 
   static func pad(_ s: String, _ w: Int) -> String {
