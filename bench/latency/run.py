@@ -130,7 +130,8 @@ def ov_bench(d, name, ins, runs):
     r = subprocess.run([py, "-c", OV_SCRIPT, os.path.join(d, name + ".onnx"), str(runs)] + [f for _, f in ins],
                        capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
-        return "err"
+        lines = [l.strip() for l in r.stderr.splitlines() if l.strip()]
+        return "failed: " + (lines[-1][:60] if lines else "?")
     try:
         return float(r.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
