@@ -38,6 +38,12 @@ import GraftONNX
     #expect(DeployTarget.named("aarch64")?.emulator == "qemu-aarch64")
     #expect(DeployTarget.named("x86_64-avx512")?.vectorBits == 512)
     #expect(DeployTarget.named("mips") == nil)
+    // Tiling: the packed A block (MC x KC floats) fits half of L2, MC divisible by every MR.
+    for t in DeployTarget.all {
+      let v = t.tilingDefines.compactMap { $0.split(separator: "=").last.flatMap { Int($0) } }
+      #expect(v.count == 3 && v[0] % 24 == 0 && v[0] * v[1] * 4 <= max(t.l2Bytes / 2, 24 * v[1] * 4))
+    }
+    #expect(DeployTarget.named("armv7")?.tilingDefines.first == "-DGRAFT_SGEMM_MC=120")
     let (rc, c) = Self.graft(["targets"])
     #expect(rc == 0)
     for n in names { #expect(c.out.contains { $0.hasPrefix(n + " ") }) }

@@ -101,6 +101,8 @@ public enum DeployBundle {
       RUN = \(run)
       OPT = -O2
       ARCH_FLAGS = \(t.cflags.joined(separator: " "))
+      # sgemm blocking from the target's cache sizes (L1d \(t.l1DataBytes >> 10) KB, L2 \(t.l2Bytes >> 10) KB)
+      TILE_FLAGS = \(t.tilingDefines.joined(separator: " "))
       TRIM = 1
       CFLAGS = $(OPT) $(ARCH_FLAGS) -std=c99 -Wall -fno-math-errno -ffunction-sections -fdata-sections
       TRIM_FLAGS = $(if $(filter 0,$(TRIM)),,-DGRAFT_TRIMMED '-DGRAFT_CONFIG_HEADER="$(CURDIR)/graft_config.h"')
@@ -108,7 +110,7 @@ public enum DeployBundle {
       TGT_DIR = \(t.kernelDir.map { "runtime/kernels/" + $0 } ?? "")
       TGT_SRCS = $(if $(TGT_DIR),$(sort $(wildcard $(TGT_DIR)/*.c)))
       REF_SRCS = $(filter-out $(addprefix runtime/kernels/reference/,$(notdir $(TGT_SRCS))),$(sort $(wildcard runtime/kernels/reference/*.c)))
-      CPPFLAGS = -D_POSIX_C_SOURCE=200809L -Iruntime/include -Iruntime/src $(if $(TGT_SRCS),-I$(TGT_DIR)) -Iruntime/kernels/reference $(TRIM_FLAGS)
+      CPPFLAGS = -D_POSIX_C_SOURCE=200809L -Iruntime/include -Iruntime/src $(if $(TGT_SRCS),-I$(TGT_DIR)) -Iruntime/kernels/reference $(TILE_FLAGS) $(TRIM_FLAGS)
       LDFLAGS = -static -Wl,--gc-sections
       LIB_SRCS = $(sort $(wildcard runtime/src/*.c)) $(REF_SRCS) $(TGT_SRCS)
       OBJ = obj$(if $(filter 0,$(TRIM)),-full)

@@ -24,6 +24,16 @@ public struct DeployTarget: Sendable, Equatable {
   /// Command that runs a target binary on an x86-64 host (user-mode QEMU), or "" when native.
   public var emulator: String
 
+  /// sgemm blocking for this target's caches (runtime/kernels/reference/sgemm.c reads
+  /// GRAFT_SGEMM_MC/KC/NC): a KC-deep packed A block of MC rows fills at most half of L2
+  /// (MC a multiple of 24, every micro-kernel's MR divides it, 24...240), KC 256 and NC 480 as
+  /// the runtime's defaults (a KC x NR panel of B stays within half of L1 for every NR <= 16).
+  public var tilingDefines: [String] {
+    let kc = 256
+    let mc = min(240, max(24, (l2Bytes / 2) / (kc * 4) / 24 * 24))
+    return ["-DGRAFT_SGEMM_MC=\(mc)", "-DGRAFT_SGEMM_KC=\(kc)", "-DGRAFT_SGEMM_NC=480"]
+  }
+
   /// The C compiler command.
   public var cc: String { triple.isEmpty ? "cc" : triple + "-gcc" }
   /// The archiver command.
@@ -45,7 +55,8 @@ public struct DeployTarget: Sendable, Equatable {
                  triple: "arm-linux-gnueabihf",
                  cflags: ["-march=armv7-a", "-mfpu=neon-vfpv4", "-mfloat-abi=hard"], kernelDir: "armv7",
                  vectorBits: 128, l1DataBytes: 32 << 10, l2Bytes: 256 << 10, emulator: "qemu-arm"),
-    DeployTarget(name: "generic", summary: "portable C99, host compiler, no architecture flags",
+    DeployTarget(name: "generic",
+                 summary: "portable C99, host compiler, no architecture flags (on x86-64 the runtime still picks SIMD paths the CPU has; GRAFT_CPU=generic forces portable C)",
                  triple: "", cflags: [], kernelDir: nil,
                  vectorBits: 0, l1DataBytes: 32 << 10, l2Bytes: 256 << 10, emulator: ""),
   ]
