@@ -138,7 +138,8 @@ import GraftONNX
                               "--input-shape", "x=1x3x48x192", "--sources", Self.root])
     #expect(rc == 0, "\(c.err)")
     for f in ["model.graft", "graft_config.h", "Makefile", "README.md", "graft_run.c",
-              "runtime/include/graft.h", "runtime/src/archive.c", "runtime/kernels/reference/conv.c"] {
+              "runtime/include/graft.h", "runtime/src/archive.c", "runtime/kernels/reference/conv.c",
+              "runtime/kernels/armv7/sgemm.c", "runtime/kernels/aarch64/sgemm.c"] {
       #expect(FileManager.default.fileExists(atPath: dir + "/dist/" + f), "\(f)")
     }
     let a = try DeployArchive(path: dir + "/dist/model.graft")
@@ -150,6 +151,7 @@ import GraftONNX
     #expect(make.contains("CC = arm-linux-gnueabihf-gcc"))
     #expect(make.contains("-mfloat-abi=hard"))
     #expect(make.contains("-Wl,--gc-sections"))
+    #expect(make.contains("TGT_DIR = runtime/kernels/armv7"))
     // A .graft input is used as is.
     let (rc2, c2) = Self.graft(["build", dir + "/dist/model.graft", "--target", "generic", "-o", dir + "/g",
                                 "--sources", Self.root])

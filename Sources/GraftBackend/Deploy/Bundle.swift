@@ -7,8 +7,9 @@ import GraftIR
 /// Contract
 /// - `write` fills `dir` (created if missing; files it writes are replaced, others left alone)
 ///   with `model.graft` (copied from `archive`), `graft_config.h`, `runtime/` (the public
-///   headers, `src/`, `kernels/reference/` and the target's `kernels/<dir>/`, whose files
-///   replace the same-basename reference files in the Makefile, as in runtime/Makefile),
+///   headers, `src/`, `kernels/reference/` and every target's `kernels/<dir>/`; the Makefile
+///   compiles the reference files with this target's same-basename files replacing them, as
+///   runtime/Makefile does),
 ///   `graft_run.c`, `Makefile` and `README.md`.
 /// - The sources are read from `sources` (a Graft checkout: `runtime/`, `samples/board/`).
 /// - Returns the paths written, relative to `dir`, in order.
@@ -73,10 +74,11 @@ public enum DeployBundle {
     let rt = sources + "/runtime"
     for f in files(rt + "/include", [".h"]) { try copy(rt + "/include/" + f, "runtime/include/" + f) }
     for f in files(rt + "/src", [".c", ".h"]) { try copy(rt + "/src/" + f, "runtime/src/" + f) }
-    for f in files(rt + "/kernels/reference", [".c", ".h"]) {
-      try copy(rt + "/kernels/reference/" + f, "runtime/kernels/reference/" + f)
-    }
-    if let kd = target.kernelDir {
+    // Every kernel folder: the reference, this target's, and any a target file includes
+    // (kernels/armv7/sgemm.c includes ../aarch64/sgemm.c). The Makefile compiles only the
+    // reference and this target's folder.
+    let kernelDirs = ((try? fm.contentsOfDirectory(atPath: rt + "/kernels")) ?? []).sorted()
+    for kd in kernelDirs where kd == "reference" || DeployTarget.all.contains(where: { $0.kernelDir == kd }) {
       for f in files(rt + "/kernels/" + kd, [".c", ".h"]) { try copy(rt + "/kernels/\(kd)/" + f, "runtime/kernels/\(kd)/" + f) }
     }
     try copy(sources + "/samples/board/graft_run.c", "graft_run.c")
