@@ -33,15 +33,20 @@ public final class ArchiveBench {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw GraftError(.io, at: Location(file: path), "cannot read archive")
     }
-    let bytes = [UInt8](data)
-    archive = try DeployArchive(bytes: bytes, file: path)
-    let buf = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
-    bytes.withUnsafeBytes { b in
-      if let base = b.baseAddress, b.count > 0 { buf.copyMemory(from: base, byteCount: b.count) }
+    let count = data.count
+    let buf = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+    data.withUnsafeBytes { b in
+      if let base = b.baseAddress, count > 0 { buf.copyMemory(from: base, byteCount: count) }
     }
     buffer = buf
+    do {
+      archive = try DeployArchive(archive: UnsafeRawBufferPointer(start: buf, count: count), file: path, keepWeights: false)
+    } catch {
+      buf.deallocate()
+      throw error
+    }
     var sizes = graft_model_sizes()
-    _ = graft_model_probe(buffer, bytes.count, &sizes)
+    _ = graft_model_probe(buffer, count, &sizes)
     let wbytes = Int(sizes.weights_bytes)
     weights = wbytes > 0 ? .allocate(byteCount: wbytes, alignment: 64) : nil
     model = .allocate(capacity: 1)
@@ -49,7 +54,7 @@ public final class ArchiveBench {
     session = .allocate(capacity: 1)
     session.initialize(to: graft_session())
     let t0 = Self.nowNs()
-    var st = graft_model_open(model, buffer, bytes.count, weights, wbytes)
+    var st = graft_model_open(model, buffer, count, weights, wbytes)
     openMs = Double(Self.nowNs() - t0) / 1e6
     let arenaBytes = Int(graft_model_arena_bytes(model))
     arena = arenaBytes > 0 ? .allocate(byteCount: arenaBytes, alignment: 64) : nil

@@ -10,7 +10,8 @@ import GraftRuntime
 /// - `init` fails with a one-line `GraftError` naming the file and the runtime status for any
 ///   archive the runtime refuses; after that the decoding trusts the validated layout (every
 ///   read is still bounds-checked and throws instead of trapping).
-/// - `weights` holds the raw (inflated) WEIGHTS bytes, whether or not the archive compresses them.
+/// - `weights` holds the raw (inflated) WEIGHTS bytes, whether or not the archive compresses
+///   them (unless `keepWeights` is false).
 /// - Quantization parameters are not decoded (`quantized` tells whether any tensor has them).
 public struct DeployArchive: Sendable {
   public struct TensorEntry: Sendable {
@@ -47,6 +48,8 @@ public struct DeployArchive: Sendable {
   public var inputs: [Int] = []
   public var outputs: [Int] = []
   public var weights: [UInt8] = []
+  /// Raw WEIGHTS bytes (also when `weights` was not kept).
+  public var weightBytes = 0
   public var quantized = false
 
   /// Kernel ids the nodes use, sorted, each once.
@@ -59,16 +62,26 @@ public struct DeployArchive: Sendable {
     try self.init(bytes: [UInt8](data), file: path)
   }
 
-  public init(bytes: [UInt8], file: String) throws {
-    self.file = file
-    // Validation by the runtime: the one reader that decides what is a valid archive.
+  public init(bytes: [UInt8], file: String, keepWeights: Bool = true) throws {
     let buf = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
     defer { buf.deallocate() }
     bytes.withUnsafeBytes { b in
       if let base = b.baseAddress, b.count > 0 { buf.copyMemory(from: base, byteCount: b.count) }
     }
+    try self.init(archive: UnsafeRawBufferPointer(start: buf, count: bytes.count), file: file, keepWeights: keepWeights)
+  }
+
+  /// Decodes an archive in place: `archive` must be 64-byte aligned (else the runtime's
+  /// GRAFT_E_ALIGN); nothing is kept pointing into it. `keepWeights: false` leaves `weights`
+  /// empty (for tools that only need the tables).
+  public init(archive: UnsafeRawBufferPointer, file: String, keepWeights: Bool = true) throws {
+    self.file = file
+    // Validation by the runtime: the one reader that decides what is a valid archive.
+    guard let buf = archive.baseAddress, archive.count > 0 else {
+      throw GraftError(.invalid, at: Location(file: file), "cannot open archive: empty file")
+    }
     var sizes = graft_model_sizes()
-    var st = graft_model_probe(buf, bytes.count, &sizes)
+    var st = graft_model_probe(buf, archive.count, &sizes)
     guard st == GRAFT_OK else { throw Self.statusError(st, file: file, nil) }
     let wbytes = Int(sizes.weights_bytes)
     let wbuf: UnsafeMutableRawPointer? = wbytes > 0 ? .allocate(byteCount: wbytes, alignment: 64) : nil
@@ -76,11 +89,12 @@ public struct DeployArchive: Sendable {
     let model = UnsafeMutablePointer<graft_model>.allocate(capacity: 1)
     defer { model.deallocate() }
     model.initialize(to: graft_model())
-    st = graft_model_open(model, buf, bytes.count, wbuf, wbytes)
+    st = graft_model_open(model, buf, archive.count, wbuf, wbytes)
     guard st == GRAFT_OK else {
       throw Self.statusError(st, file: file, graft_model_failed_node(model))
     }
     arenaBytes = graft_model_arena_bytes(model)
+    let bytes = archive
 
     var r = Reader(bytes: bytes, file: file)
     let sectionCount = Int(try r.u32(12))
@@ -98,16 +112,20 @@ public struct DeployArchive: Sendable {
       guard off != 0xFFFF_FFFF, let s = strings else { return "" }
       var end = s.offset + Int(off)
       while end < s.offset + s.stored, try r.u8(end) != 0 { end += 1 }
-      return String(decoding: bytes[(s.offset + Int(off))..<end], as: UTF8.self)
+      return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(s.offset + Int(off))..<end]), as: UTF8.self)
     }
 
     // Weights: raw bytes, inflated by the runtime when compressed.
-    if ws.flags & 1 != 0 {
+    if !keepWeights {
+      weightBytes = ws.raw
+    } else if ws.flags & 1 != 0 {
+      weightBytes = ws.raw
       if let wbuf, ws.raw > 0 {
         weights = [UInt8](UnsafeRawBufferPointer(start: wbuf, count: ws.raw))
       }
-    } else if ws.stored > 0 {
-      weights = Array(bytes[ws.offset..<(ws.offset + ws.stored)])
+    } else {
+      weightBytes = ws.raw
+      if ws.stored > 0 { weights = Array(bytes[ws.offset..<(ws.offset + ws.stored)]) }
     }
 
     let tcount = Int(try r.u32(ts.offset))
@@ -168,7 +186,7 @@ public struct DeployArchive: Sendable {
 
   /// Little-endian reads that throw instead of trapping past the end.
   struct Reader {
-    let bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
     let file: String
     func check(_ at: Int, _ n: Int) throws {
       guard at >= 0, at + n <= bytes.count else {

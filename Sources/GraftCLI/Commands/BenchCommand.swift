@@ -47,7 +47,7 @@ enum BenchCommand: Command {
     let macs = a.nodes.indices.reduce(Int64(0)) { $0 + a.macs(node: $1) }
     let times = try bench.time(runs: runs, warmup: warmup)
     let med = ArchiveBench.median(times)
-    out.print("model: \(path): \(a.nodes.count) nodes, arena \(a.arenaBytes) bytes, weights \(a.weights.count) bytes")
+    out.print("model: \(path): \(a.nodes.count) nodes, arena \(a.arenaBytes) bytes, weights \(a.weightBytes) bytes")
     out.print("open_ms: " + fmt(bench.openMs))
     out.print("runs: \(runs) (after \(warmup) warm-up)")
     out.print("median_ms: " + fmt(med))
