@@ -96,7 +96,7 @@ public struct DeployArchive: Sendable {
     arenaBytes = graft_model_arena_bytes(model)
     let bytes = archive
 
-    var r = Reader(bytes: bytes, file: file)
+    let r = Reader(bytes: bytes, file: file)
     let sectionCount = Int(try r.u32(12))
     var sections: [UInt32: (offset: Int, stored: Int, raw: Int, flags: UInt32)] = [:]
     for i in 0..<sectionCount {
