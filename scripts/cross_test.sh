@@ -4,7 +4,7 @@
 # the ARM outputs match the x86 build within 1e-5 relative (max |arm - x86| <= 1e-5 * max |x86|,
 # per output) and that the x86 build matches the stored onnxruntime reference (reported, with
 # the same rule at 1e-4, since x86 uses the SIMD kernels and ORT its own).
-# Also compiles one model with `graft emit-c` and checks the emitted C against the reference.
+# Also compiles two models with `graft emit-c` and checks the emitted C against the reference.
 #
 #   scripts/cross_test.sh            (GRAFT=path/to/graft, GRAFT_MODELS=dir override)
 #
@@ -110,28 +110,45 @@ sys.exit(0 if ok else 1)
 PYEOF
 done
 
-# emit-c: the bundled sample as straight-line C, built against the x86_64 bundle's runtime.
-name=ppocr_mobile_v2_cls
-edir=$OUT/emitc
-rm -rf "$edir" && mkdir -p "$edir/out"
-if "$GRAFT" emit-c "$OUT/$name/x86_64/model.graft" -o "$edir/cls.c" >"$OUT/emitc.log" 2>&1 \
-  && cc -O2 -std=c99 -I"$OUT/$name/x86_64/runtime/include" -I"$edir" -DGRAFT_EMITTED=cls -DGRAFT_EMITTED_UPPER=CLS \
-       '-DGRAFT_EMITTED_HEADER="cls.h"' samples/board/emitc_main.c "$edir/cls.c" "$edir/cls.weights.S" \
-       "$OUT/$name/x86_64/libgraft.a" -lm -Wl,--gc-sections -o "$edir/cls_run" >>"$OUT/emitc.log" 2>&1 \
-  && "$edir/cls_run" "$edir/out" samples/$name.input_0.npy >>"$OUT/emitc.log" 2>&1; then
-  "$PY" - "$edir/out/output_0.npy" "samples/$name.output_0.npy" <<'PYEOF' || fails=$((fails+1))
-import sys
-import numpy as np
-got = np.load(sys.argv[1]).view(np.float32)
-ref = np.load(sys.argv[2]).astype(np.float32).ravel()
-r = float(np.abs(got.astype(np.float64) - ref).max() / max(np.abs(ref).max(), 1e-30))
-good = got.size == ref.size and r <= 1e-4
-print(f"{'ok  ' if good else 'FAIL'} emit-c ppocr_mobile_v2_cls vs onnxruntime reference: rel {r:.2e} (limit 1e-4)")
-sys.exit(0 if good else 1)
-PYEOF
-else
-  echo "FAIL emit-c: see $OUT/emitc.log"; fails=$((fails+1))
+# emit-c: models as straight-line C, built against their x86_64 bundle's runtime, checked
+# against the stored onnxruntime outputs (1e-4 relative to the output's largest magnitude).
+emit_cases=("ppocr_mobile_v2_cls|samples|samples/ppocr_mobile_v2_cls.input_0.npy")
+if [ -n "$MODELS_DIR" ]; then
+  emit_cases+=("silero_vad_v6|$MODELS_DIR|$MODELS_DIR/silero_vad_v6.input_0.npy $MODELS_DIR/silero_vad_v6.input_1.npy")
 fi
+for c in "${emit_cases[@]}"; do
+  IFS='|' read -r name ref_dir inputs <<<"$c"
+  # shellcheck disable=SC2206
+  in_files=($inputs)
+  bundle=$OUT/$name/x86_64
+  edir=$OUT/emitc/$name
+  rm -rf "$edir" && mkdir -p "$edir/out"
+  if "$GRAFT" emit-c "$bundle/model.graft" -o "$edir/m.c" >"$edir/log" 2>&1 \
+    && cc -O2 -std=c99 -I"$bundle/runtime/include" -I"$edir" -DGRAFT_EMITTED=m -DGRAFT_EMITTED_UPPER=M \
+         '-DGRAFT_EMITTED_HEADER="m.h"' samples/board/emitc_main.c "$edir/m.c" "$edir/m.weights.S" \
+         "$bundle/libgraft.a" -lm -Wl,--gc-sections -o "$edir/m_run" >>"$edir/log" 2>&1 \
+    && "$edir/m_run" "$edir/out" "${in_files[@]}" >>"$edir/log" 2>&1; then
+    "$PY" - "$edir/out" "$ref_dir" "$name" <<'PYEOF' || fails=$((fails+1))
+import sys, glob, os
+import numpy as np
+out, ref_dir, name = sys.argv[1:4]
+ok = True
+for k in range(16):
+    ref_path = os.path.join(ref_dir, f"{name}.output_{k}.npy")
+    if not os.path.exists(ref_path):
+        break
+    ref = np.load(ref_path).astype(np.float32).ravel()
+    got = np.load(os.path.join(out, f"output_{k}.npy")).view(np.float32)
+    r = float(np.abs(got.astype(np.float64) - ref).max() / max(np.abs(ref).max(), 1e-30)) if got.size == ref.size else float("inf")
+    good = r <= 1e-4
+    ok &= good
+    print(f"{'ok  ' if good else 'FAIL'} emit-c {name} output_{k} vs onnxruntime reference: rel {r:.2e} (limit 1e-4)")
+sys.exit(0 if ok else 1)
+PYEOF
+  else
+    echo "FAIL emit-c $name: see $edir/log"; fails=$((fails+1))
+  fi
+done
 
 if [ "$fails" -ne 0 ]; then echo "cross_test: $fails failure(s)"; exit 1; fi
 echo "cross_test: all passed"
