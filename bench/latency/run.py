@@ -172,7 +172,7 @@ def text_bytes_from_map(map_path, lib):
 
 
 def sizes(graft, d):
-    print("\n## Runtime size (aarch64, static, -O2, gc-sections; bytes kept from libgraft by the final link)\n")
+    print("\n## Runtime size (aarch64 bundle flags from the target table, static, gc-sections; bytes kept from libgraft by the final link)\n")
     name = "light_resnet50"
     bdir = os.path.join(OUT, "size-aarch64")
     subprocess.run(["rm", "-rf", bdir])
