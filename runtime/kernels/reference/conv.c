@@ -19,8 +19,10 @@
      GEMM packing buffers.
    Bias and the fused activation are applied in the GEMM epilogue (see sgemm.h).
 
-   conv_transpose_f32: per image and group, col = W_g^T * X_g (GEMM, col in scratch), then
-   col2im scatter-adds col into Y (initialized with the bias), then the activation. */
+   conv_transpose_f32: per image, group and chunk of input rows (CT_CHUNK_COLS positions),
+   col = W_g^T * X_chunk (GEMM, col in scratch), then col2im scatter-adds col into Y
+   (initialized with the bias; vector adds on AVX-512/AVX2, stride-2 expand on AVX-512), then
+   the activation. Scratch: one col chunk plus the GEMM packing buffers. */
 #include "graft_kernels.h"
 #include "act.h"
 #include "sgemm.h"
@@ -830,20 +832,85 @@ graft_status graft_conv_transpose_f32_check(const graft_call *c) {
 }
 
 /* Scratch: the col matrix (Mg*kvol x in_size) then the GEMM packing buffers. */
+/* ConvTranspose works on chunks of whole input rows: col holds (m, kd, kh, kw) x (chunk of
+   input positions), CT_CHUNK_COLS columns at most (rounded down to whole rows, at least one
+   row), so the scratch no longer grows with the input image. */
+#define CT_CHUNK_COLS 384
+
+static int64_t ct_chunk_rows(const conv_geom *g) {
+  const int64_t IW = g->in[2] > 0 ? g->in[2] : 1, total = g->in[0] * g->in[1];
+  int64_t r = CT_CHUNK_COLS / IW;
+  if (r < 1) r = 1;
+  return r < total ? r : (total > 0 ? total : 1);
+}
+
 static size_t col_bytes(const conv_geom *g) {
-  return graft_align_up((size_t)((g->cout / g->group) * g->kvol * g->in_size) * sizeof(float));
+  return graft_align_up((size_t)((g->cout / g->group) * g->kvol * ct_chunk_rows(g) * g->in[2]) *
+                        sizeof(float));
 }
 
 size_t graft_conv_transpose_f32_scratch(const graft_call *c) {
   conv_geom g;
   if (conv_parse(c, 1, &g) != GRAFT_OK) return 0;
   const int64_t cg = g.cin / g.group, mg = g.cout / g.group;
-  return col_bytes(&g) + graft_sgemm_scratch(mg * g.kvol, g.in_size, cg);
+  return col_bytes(&g) + graft_sgemm_scratch(mg * g.kvol, ct_chunk_rows(&g) * g.in[2], cg);
 }
 
-/* Scatter-adds col ((m, kd, kh, kw) x (id, ih, iw)) into y (m x (od, oh, ow)). */
-static void col2im(const conv_geom *g, int64_t mg, const float *col, float *y) {
-  const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2];
+/* d[i*s] += x[i] for i < n (s >= 1). */
+typedef void (*scatter_add_fn)(float *d, const float *x, int64_t n, int64_t s);
+
+static void scatter_add_generic(float *d, const float *x, int64_t n, int64_t s) {
+  if (s == 1) {
+    for (int64_t i = 0; i < n; ++i) d[i] += x[i];
+  } else {
+    for (int64_t i = 0; i < n; ++i) d[i * s] += x[i];
+  }
+}
+
+#ifdef GRAFT_CONV_X86
+/* Stride 1: masked vector adds. Stride 2: 8 sources expanded into the even lanes of a 16-lane
+   vector and added to 15 consecutive outputs (odd lanes add zero). Masked-off lanes are
+   neither read nor written, so nothing outside d[0 .. (n-1)*s] is touched. */
+static T512 void scatter_add_512(float *d, const float *x, int64_t n, int64_t s) {
+  if (s == 1) {
+    for (int64_t i = 0; i < n; i += 16) {
+      const int64_t cnt = n - i < 16 ? n - i : 16;
+      const __mmask16 m = cnt == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cnt) - 1u);
+      _mm512_mask_storeu_ps(d + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, d + i),
+                                                    _mm512_maskz_loadu_ps(m, x + i)));
+    }
+  } else if (s == 2) {
+    for (int64_t i = 0; i < n; i += 8) {
+      const int64_t cnt = n - i < 8 ? n - i : 8, need = 2 * cnt - 1;
+      const __mmask8 ms = (__mmask8)((1u << cnt) - 1u);
+      const __mmask16 md = need == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << need) - 1u);
+      const __m512 src = _mm512_castps256_ps512(_mm256_maskz_loadu_ps(ms, x + i));
+      const __m512 ex = _mm512_maskz_expand_ps((__mmask16)0x5555, src);
+      float *dd = d + 2 * i;
+      _mm512_mask_storeu_ps(dd, md, _mm512_add_ps(_mm512_maskz_loadu_ps(md, dd), ex));
+    }
+  } else {
+    scatter_add_generic(d, x, n, s);
+  }
+}
+
+static T256 void scatter_add_avx2(float *d, const float *x, int64_t n, int64_t s) {
+  if (s != 1) {
+    scatter_add_generic(d, x, n, s);
+    return;
+  }
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(d + i, _mm256_add_ps(_mm256_loadu_ps(d + i), _mm256_loadu_ps(x + i)));
+  for (; i < n; ++i) d[i] += x[i];
+}
+#endif
+
+/* Scatter-adds col ((m, kd, kh, kw) x (input positions of rows [q0, q1)), row stride ldcol)
+   into y (m x (od, oh, ow)); input row q is (id, ih) = (q / IH, q % IH). */
+static void col2im(const conv_geom *g, int64_t mg, const float *col, int64_t ldcol, int64_t q0,
+                   int64_t q1, float *y, scatter_add_fn add) {
+  const int64_t IH = g->in[1], IW = g->in[2];
   const int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
   const int64_t KD = g->kernel[0], KH = g->kernel[1], KW = g->kernel[2];
   const int64_t sw = g->stride[2];
@@ -852,19 +919,23 @@ static void col2im(const conv_geom *g, int64_t mg, const float *col, float *y) {
     for (int64_t kd = 0; kd < KD; ++kd)
       for (int64_t kh = 0; kh < KH; ++kh)
         for (int64_t kw = 0; kw < KW; ++kw) {
-          const float *cr = col + (((m * KD + kd) * KH + kh) * KW + kw) * g->in_size;
+          const float *cr = col + (((m * KD + kd) * KH + kh) * KW + kw) * ldcol;
           const int64_t offw = kw * g->dilation[2] - g->pad_begin[2];
           /* valid iw: 0 <= iw*sw + offw < OW */
           const int64_t lo = first_at_least(0, offw, sw, IW), hi = first_at_least(OW, offw, sw, IW);
-          for (int64_t id = 0; id < ID; ++id) {
+          if (hi <= lo) continue;
+          int64_t id = q0 / IH, ih = q0 % IH;
+          for (int64_t q = q0; q < q1; ++q) {
             const int64_t od = id * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
-            if (od < 0 || od >= OD) continue;
-            for (int64_t ih = 0; ih < IH; ++ih) {
-              const int64_t oh = ih * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
-              if (oh < 0 || oh >= OH) continue;
-              const float *src = cr + (id * IH + ih) * IW;
+            const int64_t oh = ih * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
+            if (od >= 0 && od < OD && oh >= 0 && oh < OH) {
+              const float *src = cr + (q - q0) * IW;
               float *dst = ym + (od * OH + oh) * OW;
-              for (int64_t iw = lo; iw < hi; ++iw) dst[iw * sw + offw] += src[iw];
+              add(dst + lo * sw + offw, src + lo, hi - lo, sw);
+            }
+            if (++ih == IH) {
+              ih = 0;
+              ++id;
             }
           }
         }
@@ -882,11 +953,17 @@ graft_status graft_conv_transpose_f32_eval(const graft_call *c) {
   const graft_act_params act = graft_act_of(c);
   const int64_t cg = g.cin / g.group, mg = g.cout / g.group, rows = mg * g.kvol;
   if (g.out_size == 0 || g.batch == 0 || g.cout == 0) return GRAFT_OK;
+  const int64_t qrows = g.in[0] * g.in[1], chunk = ct_chunk_rows(&g), IW = g.in[2];
   const size_t cb = col_bytes(&g);
-  if (c->scratch_bytes < cb + graft_sgemm_scratch(rows, g.in_size, cg)) return GRAFT_E_ARENA_TOO_SMALL;
+  if (c->scratch_bytes < cb + graft_sgemm_scratch(rows, chunk * IW, cg)) return GRAFT_E_ARENA_TOO_SMALL;
   float *col = (float *)c->scratch;
   void *gemm_scratch = (char *)c->scratch + cb;
   const graft_act_params none = {GRAFT_ACT_NONE, 0.0f, 0.0f};
+  scatter_add_fn add = scatter_add_generic;
+#ifdef GRAFT_CONV_X86
+  if (graft_cpu_level_get() == GRAFT_CPU_AVX512) add = scatter_add_512;
+  else if (graft_cpu_level_get() == GRAFT_CPU_AVX2) add = scatter_add_avx2;
+#endif
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t gi = 0; gi < g.group; ++gi) {
       float *yg = y + (n * g.cout + gi * mg) * g.out_size;
@@ -896,12 +973,15 @@ graft_status graft_conv_transpose_f32_eval(const graft_call *c) {
         for (int64_t o = 0; o < g.out_size; ++o) ym[o] = bv;
       }
       if (g.in_size > 0 && cg > 0) {
-        /* W_g is (cg, rows) row-major; A = W_g^T: element (r, c) at r + c*rows. */
-        graft_sgemm_a a = {w + gi * cg * rows, 1, rows, 1.0f};
-        graft_sgemm_b bm = {x + (n * g.cin + gi * cg) * g.in_size, g.in_size, 1, 0, 0};
-        graft_sgemm_c cm = {col, g.in_size, 0, 0, 0, none};
-        graft_sgemm(rows, g.in_size, cg, &a, &bm, &cm, gemm_scratch);
-        col2im(&g, mg, col, yg);
+        for (int64_t q0 = 0; q0 < qrows; q0 += chunk) {
+          const int64_t q1 = q0 + chunk < qrows ? q0 + chunk : qrows, ncols = (q1 - q0) * IW;
+          /* W_g is (cg, rows) row-major; A = W_g^T: element (r, c) at r + c*rows. */
+          graft_sgemm_a a = {w + gi * cg * rows, 1, rows, 1.0f};
+          graft_sgemm_b bm = {x + (n * g.cin + gi * cg) * g.in_size + q0 * IW, g.in_size, 1, 0, 0};
+          graft_sgemm_c cm = {col, ncols, 0, 0, 0, none};
+          graft_sgemm(rows, ncols, cg, &a, &bm, &cm, gemm_scratch);
+          col2im(&g, mg, col, ncols, q0, q1, yg, add);
+        }
       }
       graft_act_apply_f32(yg, (size_t)(mg * g.out_size), act);
     }
