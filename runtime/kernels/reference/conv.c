@@ -417,22 +417,6 @@ T512 static void depthwise_avx512(const conv_geom *g, const float *p, int64_t pw
   else dw512_body(0, 0, g, p, pw, toff, es, w, bias, y, act, 0);
 }
 
-/* d[i] = s[2*i], i < n: two loads and an even-lane permute per 16 (masked tail; nothing past
-   s[2*(n-1)] is read). */
-static T512 void even_copy_512(float *d, const float *s, int64_t n) {
-  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-  for (int64_t i = 0; i < n; i += 16) {
-    const int64_t cnt = n - i < 16 ? n - i : 16;
-    const int64_t need = 2 * cnt - 1;
-    const __mmask16 mlo = need >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << need) - 1u);
-    const __mmask16 mhi = need > 16 ? (__mmask16)((1u << (need - 16)) - 1u) : (__mmask16)0;
-    const __mmask16 m = cnt == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cnt) - 1u);
-    const float *src = s + 2 * i;
-    _mm512_mask_storeu_ps(d + i, m, _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(mlo, src), even,
-                                                           _mm512_maskz_loadu_ps(mhi, src + 16)));
-  }
-}
-
 #endif
 
 /* ---- depthwise over a padded plane (the vector paths) -------------------------------------
@@ -553,7 +537,7 @@ static void depthwise_neon(const conv_geom *g, const float *p, int64_t pw, const
 
 static T256 inline __attribute__((always_inline)) void dw_avx2_body(
     const int kwc, const conv_geom *g, const float *p, int64_t pw, const int64_t *toff,
-    int64_t es, const float *w, float bias, float *y, graft_act_params act) {
+    int64_t es, const float *w, float bias, float *y, graft_act_params act, int64_t oh0) {
   const int64_t OH = g->out[1], OW = g->out[2];
   const int64_t KH = g->kernel[1], KW = kwc ? kwc : g->kernel[2];
   const int64_t sh = g->stride[1], dh = g->dilation[1];
@@ -564,7 +548,7 @@ static T256 inline __attribute__((always_inline)) void dw_avx2_body(
   const __m256i gidx = _mm256_mullo_epi32(lanes, _mm256_set1_epi32((int)es));
   int64_t t[DW_MAX_KW]; /* local copy: the compiler may keep it in registers */
   for (int64_t kw = 0; kw < KW; ++kw) t[kw] = toff[kw];
-  for (int64_t oh = 0; oh < OH; ++oh) {
+  for (int64_t oh = oh0; oh < OH; ++oh) {
     float *yr = y + oh * OW;
     const float *r0 = p + oh * sh * pw;
     for (int64_t o = 0; o < OW; o += 8) {
@@ -595,12 +579,88 @@ static T256 inline __attribute__((always_inline)) void dw_avx2_body(
   }
 }
 
+/* AVX2 twin of dw512_rows2 (two output rows per pass, 8 lanes). */
+static T256 inline __attribute__((always_inline)) int64_t dw256_rows2(
+    const int K, const int shc, const conv_geom *g, const float *p, int64_t pw,
+    const int64_t *toff, int64_t es, const float *w, float bias, float *y, graft_act_params act) {
+  const int64_t OH = g->out[1], OW = g->out[2];
+  const int clamp = act.kind == GRAFT_ACT_RELU ? 1 : (act.kind == GRAFT_ACT_CLIP ? 2 : 0);
+  const int post = act.kind != GRAFT_ACT_NONE && !clamp;
+  const __m256 vlo = _mm256_set1_ps(act.a), vhi = _mm256_set1_ps(act.b), zero = _mm256_setzero_ps();
+  const __m256 vb = _mm256_set1_ps(bias);
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i gidx = _mm256_mullo_epi32(lanes, _mm256_set1_epi32((int)es));
+  int64_t t[5];
+  for (int kw = 0; kw < K; ++kw) t[kw] = toff[kw];
+  int64_t oh = 0;
+  for (; oh + 2 <= OH; oh += 2) {
+    float *y0 = y + oh * OW, *y1 = y0 + OW;
+    const float *r0 = p + oh * shc * pw;
+    for (int64_t o = 0; o < OW; o += 8) {
+      const int64_t cnt = OW - o < 8 ? OW - o : 8;
+      const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cnt), lanes);
+      __m256 a0 = vb, b0 = zero, a1 = vb, b1 = zero;
+#pragma GCC unroll 7
+      for (int r = 0; r < K + shc; ++r) {
+        const float *xr = r0 + r * pw + o * es;
+#pragma GCC unroll 5
+        for (int kw = 0; kw < K; ++kw) {
+          const float *src = xr + t[kw];
+          __m256 v;
+          if (es == 1) v = cnt == 8 ? _mm256_loadu_ps(src) : _mm256_maskload_ps(src, m);
+          else v = _mm256_mask_i32gather_ps(zero, src, gidx, _mm256_castsi256_ps(m), 4);
+          if (r < K) {
+            const __m256 wv = _mm256_set1_ps(w[r * K + kw]);
+            if (kw & 1) b0 = _mm256_fmadd_ps(wv, v, b0);
+            else a0 = _mm256_fmadd_ps(wv, v, a0);
+          }
+          if (r >= shc) {
+            const __m256 wv = _mm256_set1_ps(w[(r - shc) * K + kw]);
+            if (kw & 1) b1 = _mm256_fmadd_ps(wv, v, b1);
+            else a1 = _mm256_fmadd_ps(wv, v, a1);
+          }
+        }
+      }
+      a0 = _mm256_add_ps(a0, b0);
+      a1 = _mm256_add_ps(a1, b1);
+      if (clamp == 1) {
+        a0 = _mm256_max_ps(a0, zero);
+        a1 = _mm256_max_ps(a1, zero);
+      } else if (clamp == 2) {
+        a0 = _mm256_min_ps(vhi, _mm256_max_ps(vlo, a0));
+        a1 = _mm256_min_ps(vhi, _mm256_max_ps(vlo, a1));
+      }
+      if (cnt == 8) {
+        _mm256_storeu_ps(y0 + o, a0);
+        _mm256_storeu_ps(y1 + o, a1);
+      } else {
+        _mm256_maskstore_ps(y0 + o, m, a0);
+        _mm256_maskstore_ps(y1 + o, m, a1);
+      }
+    }
+    if (post) {
+      graft_act_apply_f32(y0, (size_t)OW, act);
+      graft_act_apply_f32(y1, (size_t)OW, act);
+    }
+  }
+  return oh;
+}
+
 static T256 void depthwise_avx2(const conv_geom *g, const float *p, int64_t pw,
                                 const int64_t *toff, int64_t es, const float *w, float bias,
                                 float *y, graft_act_params act) {
-  if (g->kernel[2] == 3) dw_avx2_body(3, g, p, pw, toff, es, w, bias, y, act);
-  else if (g->kernel[2] == 5) dw_avx2_body(5, g, p, pw, toff, es, w, bias, y, act);
-  else dw_avx2_body(0, g, p, pw, toff, es, w, bias, y, act);
+  const int64_t KH = g->kernel[1], KW = g->kernel[2], sh = g->stride[1], dh = g->dilation[1];
+  int64_t done = 0;
+  if (KH == KW && (KH == 3 || KH == 5) && dh == 1 && (sh == 1 || sh == 2)) {
+    if (KH == 3) done = sh == 1 ? dw256_rows2(3, 1, g, p, pw, toff, es, w, bias, y, act)
+                                : dw256_rows2(3, 2, g, p, pw, toff, es, w, bias, y, act);
+    else done = sh == 1 ? dw256_rows2(5, 1, g, p, pw, toff, es, w, bias, y, act)
+                        : dw256_rows2(5, 2, g, p, pw, toff, es, w, bias, y, act);
+    if (done == g->out[1]) return;
+  }
+  if (KW == 3) dw_avx2_body(3, g, p, pw, toff, es, w, bias, y, act, done);
+  else if (KW == 5) dw_avx2_body(5, g, p, pw, toff, es, w, bias, y, act, done);
+  else dw_avx2_body(0, g, p, pw, toff, es, w, bias, y, act, done);
 }
 
 /* d[i] = s[2*i], i < n: two loads, an in-lane shuffle and a lane permute per 8. */
@@ -639,7 +699,7 @@ static void conv_depthwise(const conv_geom *g, const float *x, const float *w, c
   const graft_cpu_level lvl = graft_cpu_level_get();
   if (lvl == GRAFT_CPU_AVX512 && sw * 16 < ((int64_t)1 << 30)) {
     pf = depthwise_avx512;
-    ecopy = even_copy_512;
+    ecopy = even_copy_avx2; /* measured faster here than a 16-lane masked-permute copy */
     split = sw == 2;
   } else if (lvl == GRAFT_CPU_AVX2 && sw * 8 < ((int64_t)1 << 30)) {
     pf = depthwise_avx2;
