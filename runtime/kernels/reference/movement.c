@@ -4,6 +4,7 @@
    attributes and rejects any mismatch with the output view, so `eval` stays in bounds.
    Only copy_any may run with output aliasing input (then it does nothing); gather and
    gather_elements return GRAFT_E_NUMERIC for an index out of range (before writing). */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "kcommon.h"
 

@@ -6,6 +6,7 @@
    view. Window taps outside the input are skipped; the average divisor counts the taps inside
    the input, or (count_include_pad) the taps inside the padded input. Scratch: one input row
    (two when the innermost stride is above 1). */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "kcommon.h"
 

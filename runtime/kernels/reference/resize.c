@@ -9,6 +9,7 @@
    coordinate arithmetic is in float, as onnxruntime does it. Check rejects antialias and more
    than 64 tap combinations over the non-innermost resized axes (GRAFT_E_UNSUPPORTED).
    Scratch: per axis, out_dim * taps int64 source offsets + the same count of float weights. */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "kcommon.h"
 
