@@ -484,7 +484,7 @@ static inline __attribute__((always_inline)) float32x4_t dw_load4(const float *s
 
 static inline __attribute__((always_inline)) void dw_neon_body(
     const int kwc, const conv_geom *g, const float *p, int64_t pw, const int64_t *toff,
-    int64_t es, const float *w, float bias, float *y, graft_act_params act) {
+    int64_t es, const float *w, float bias, float *y, graft_act_params act, int64_t oh0) {
   const int64_t OH = g->out[1], OW = g->out[2];
   const int64_t KH = g->kernel[1], KW = kwc ? kwc : g->kernel[2];
   const int64_t sh = g->stride[1], dh = g->dilation[1];
@@ -493,7 +493,7 @@ static inline __attribute__((always_inline)) void dw_neon_body(
   const float32x4_t zero = vdupq_n_f32(0.0f), vlo = vdupq_n_f32(act.a), vhi = vdupq_n_f32(act.b);
   int64_t t[DW_MAX_KW]; /* local copy: the compiler may keep it in registers */
   for (int64_t kw = 0; kw < KW; ++kw) t[kw] = toff[kw];
-  for (int64_t oh = 0; oh < OH; ++oh) {
+  for (int64_t oh = oh0; oh < OH; ++oh) {
     float *yr = y + oh * OW;
     const float *r0 = p + oh * sh * pw;
     int64_t o = 0;
@@ -520,12 +520,82 @@ static inline __attribute__((always_inline)) void dw_neon_body(
   }
 }
 
+/* NEON twin of dw512_rows2: two output rows per pass for K x K kernels, vertical stride shc
+   (1 or 2), no vertical dilation; full 4-lane vectors, scalar column tail. Returns the rows
+   done (even). */
+static inline __attribute__((always_inline)) int64_t dw_neon_rows2(
+    const int K, const int shc, const conv_geom *g, const float *p, int64_t pw,
+    const int64_t *toff, int64_t es, const float *w, float bias, float *y, graft_act_params act) {
+  const int64_t OH = g->out[1], OW = g->out[2];
+  const int clamp = dw_clamp_of(act);
+  const int post = act.kind != GRAFT_ACT_NONE && !clamp;
+  const float32x4_t zero = vdupq_n_f32(0.0f), vlo = vdupq_n_f32(act.a), vhi = vdupq_n_f32(act.b);
+  const float32x4_t vb = vdupq_n_f32(bias);
+  int64_t t[5];
+  for (int kw = 0; kw < K; ++kw) t[kw] = toff[kw];
+  int64_t oh = 0;
+  for (; oh + 2 <= OH; oh += 2) {
+    float *y0 = y + oh * OW, *y1 = y0 + OW;
+    const float *r0 = p + oh * shc * pw;
+    int64_t o = 0;
+    for (; o + 4 <= OW; o += 4) {
+      const int ahead = o + 4 < OW;
+      float32x4_t a0 = vb, b0 = zero, a1 = vb, b1 = zero;
+#pragma GCC unroll 7
+      for (int r = 0; r < K + shc; ++r) {
+        const float *xr = r0 + r * pw + o * es;
+#pragma GCC unroll 5
+        for (int kw = 0; kw < K; ++kw) {
+          const float32x4_t v = dw_load4(xr + t[kw], es, ahead);
+          if (r < K) {
+            if (kw & 1) b0 = DW_FMA_N(b0, v, w[r * K + kw]);
+            else a0 = DW_FMA_N(a0, v, w[r * K + kw]);
+          }
+          if (r >= shc) {
+            if (kw & 1) b1 = DW_FMA_N(b1, v, w[(r - shc) * K + kw]);
+            else a1 = DW_FMA_N(a1, v, w[(r - shc) * K + kw]);
+          }
+        }
+      }
+      a0 = vaddq_f32(a0, b0);
+      a1 = vaddq_f32(a1, b1);
+      if (clamp == 1) {
+        a0 = vmaxq_f32(a0, zero);
+        a1 = vmaxq_f32(a1, zero);
+      } else if (clamp == 2) {
+        a0 = vminq_f32(vhi, vmaxq_f32(vlo, a0));
+        a1 = vminq_f32(vhi, vmaxq_f32(vlo, a1));
+      }
+      vst1q_f32(y0 + o, a0);
+      vst1q_f32(y1 + o, a1);
+    }
+    if (o < OW) {
+      dw_plane_scalar(g, r0, pw, toff, es, w, bias, y0, o, OW, clamp, act);
+      dw_plane_scalar(g, r0 + shc * pw, pw, toff, es, w, bias, y1, o, OW, clamp, act);
+    }
+    if (post) {
+      graft_act_apply_f32(y0, (size_t)OW, act);
+      graft_act_apply_f32(y1, (size_t)OW, act);
+    }
+  }
+  return oh;
+}
+
 static void depthwise_neon(const conv_geom *g, const float *p, int64_t pw, const int64_t *toff,
                            int64_t es, const float *w, float bias, float *y,
                            graft_act_params act) {
-  if (g->kernel[2] == 3) dw_neon_body(3, g, p, pw, toff, es, w, bias, y, act);
-  else if (g->kernel[2] == 5) dw_neon_body(5, g, p, pw, toff, es, w, bias, y, act);
-  else dw_neon_body(0, g, p, pw, toff, es, w, bias, y, act);
+  const int64_t KH = g->kernel[1], KW = g->kernel[2], sh = g->stride[1], dh = g->dilation[1];
+  int64_t done = 0;
+  if (KH == KW && (KH == 3 || KH == 5) && dh == 1 && (sh == 1 || sh == 2)) {
+    if (KH == 3) done = sh == 1 ? dw_neon_rows2(3, 1, g, p, pw, toff, es, w, bias, y, act)
+                                : dw_neon_rows2(3, 2, g, p, pw, toff, es, w, bias, y, act);
+    else done = sh == 1 ? dw_neon_rows2(5, 1, g, p, pw, toff, es, w, bias, y, act)
+                        : dw_neon_rows2(5, 2, g, p, pw, toff, es, w, bias, y, act);
+    if (done == g->out[1]) return;
+  }
+  if (KW == 3) dw_neon_body(3, g, p, pw, toff, es, w, bias, y, act, done);
+  else if (KW == 5) dw_neon_body(5, g, p, pw, toff, es, w, bias, y, act, done);
+  else dw_neon_body(0, g, p, pw, toff, es, w, bias, y, act, done);
 }
 #endif /* GRAFT_CONV_NEON */
 
