@@ -167,10 +167,18 @@ static int act_neon(const float *x, float *y, size_t n, graft_act_params p) {
 }
 #endif
 
-/* y[j] = exp(x[j] - m), the softmax pass, in the same ISA variants. */
+/* y[j] = exp(x[j] - m), the softmax pass, in the same ISA variants; returns the sum of y
+   (16 independent partial sums, so it vectorizes without reassociation flags). */
 #define GK_EXP_SHIFT_VARIANT(suffix, ATTR)                                                    \
-  static ATTR void exp_shift##suffix(const float *restrict x, float m, float *restrict y, int64_t n) { \
-    for (int64_t j = 0; j < n; ++j) y[j] = gk_expf(x[j] - m);                                 \
+  static ATTR float exp_shift##suffix(const float *restrict x, float m, float *restrict y, int64_t n) { \
+    float acc[16] = {0};                                                                     \
+    int64_t j = 0;                                                                           \
+    for (; j + 16 <= n; j += 16)                                                             \
+      for (int k = 0; k < 16; ++k) { float e = gk_expf(x[j + k] - m); y[j + k] = e; acc[k] += e; } \
+    float r = 0.0f;                                                                          \
+    for (int k = 0; k < 16; ++k) r += acc[k];                                                \
+    for (; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; r += e; }                   \
+    return r;                                                                                \
   }
 GK_EXP_SHIFT_VARIANT(_base, )
 #ifdef GK_ACT_X86
@@ -178,22 +186,28 @@ GK_EXP_SHIFT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
 GK_EXP_SHIFT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
 #endif
 
-static void exp_shift(const float *x, float m, float *y, int64_t n) {
+static float exp_shift(const float *x, float m, float *y, int64_t n) {
 #if defined(__ARM_NEON)
   int64_t j = 0;
-  float32x4_t mv = vdupq_n_f32(m);
-  for (; j + 4 <= n; j += 4) vst1q_f32(y + j, gk_expq_f32(vsubq_f32(vld1q_f32(x + j), mv)));
-  for (; j < n; ++j) y[j] = gk_expf(x[j] - m);
-  return;
-#endif
+  float32x4_t mv = vdupq_n_f32(m), acc = vdupq_n_f32(0.0f);
+  for (; j + 4 <= n; j += 4) {
+    float32x4_t e = gk_expq_f32(vsubq_f32(vld1q_f32(x + j), mv));
+    vst1q_f32(y + j, e);
+    acc = vaddq_f32(acc, e);
+  }
+  float r = (vgetq_lane_f32(acc, 0) + vgetq_lane_f32(acc, 1)) + (vgetq_lane_f32(acc, 2) + vgetq_lane_f32(acc, 3));
+  for (; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; r += e; }
+  return r;
+#else
 #ifdef GK_ACT_X86
   if (n >= 64) {
     graft_cpu_level lv = graft_cpu_level_get();
-    if (lv == GRAFT_CPU_AVX512) { exp_shift_avx512(x, m, y, n); return; }
-    if (lv == GRAFT_CPU_AVX2) { exp_shift_avx2(x, m, y, n); return; }
+    if (lv == GRAFT_CPU_AVX512) return exp_shift_avx512(x, m, y, n);
+    if (lv == GRAFT_CPU_AVX2) return exp_shift_avx2(x, m, y, n);
   }
 #endif
-  exp_shift_base(x, m, y, n);
+  return exp_shift_base(x, m, y, n);
+#endif
 }
 
 /* In place. */
@@ -320,16 +334,6 @@ static float row_max(const float *x, int64_t n) {
   return r;
 }
 
-static float row_sum(const float *x, int64_t n) {
-  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; ++k) s[k] += x[j + k];
-  float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-  for (; j < n; ++j) r += x[j];
-  return r;
-}
-
 static graft_status softmax_eval(const graft_call *c, int log_form) {
   const graft_tensor *xt = gk_in(c, 0);
   graft_tensor *yt = gk_out(c, 0);
@@ -341,8 +345,7 @@ static graft_status softmax_eval(const graft_call *c, int log_form) {
   if (inner == 1) {
     for (int64_t o = 0; o < outer; ++o, x += n, y += n) {
       float m = row_max(x, n);
-      exp_shift(x, m, y, n);
-      float s = row_sum(y, n);
+      float s = exp_shift(x, m, y, n);
       if (log_form) {
         float l = logf(s);
         for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - m) - l;
