@@ -986,6 +986,18 @@ size_t graft_conv_transpose_f32_scratch(const graft_call *c) {
   return col_bytes(&g) + graft_sgemm_scratch(mg * g.kvol, ct_chunk_rows(&g) * g.in[2], cg);
 }
 
+/* p[0 .. n) = v (n >= 1): a few values, then doubling copies (memcpy is vectorized where a
+   plain store loop at -O2 may not be). */
+static void fill_f32(float *p, int64_t n, float v) {
+  int64_t done = n < 16 ? n : 16;
+  for (int64_t i = 0; i < done; ++i) p[i] = v;
+  while (done < n) {
+    const int64_t c = n - done < done ? n - done : done;
+    memcpy(p + done, p, (size_t)c * sizeof(float));
+    done += c;
+  }
+}
+
 /* d[i*s] += x[i] for i < n (s >= 1). */
 typedef void (*scatter_add_fn)(float *d, const float *x, int64_t n, int64_t s);
 
@@ -997,7 +1009,32 @@ static void scatter_add_generic(float *d, const float *x, int64_t n, int64_t s) 
   }
 }
 
+/* d[2i] += x0[i], d[2i+1] += x1[i] for i < n: two adjacent taps of a stride-2 row in one
+   pass over the output row. */
+typedef void (*pair_add_fn)(float *d, const float *x0, const float *x1, int64_t n);
+
+static void pair_add_generic(float *d, const float *x0, const float *x1, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    d[2 * i] += x0[i];
+    d[2 * i + 1] += x1[i];
+  }
+}
+
 #ifdef GRAFT_CONV_X86
+static T512 void pair_add_512(float *d, const float *x0, const float *x1, int64_t n) {
+  const __m512i inter = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  for (int64_t i = 0; i < n; i += 8) {
+    const int64_t cnt = n - i < 8 ? n - i : 8;
+    const __mmask8 ms = (__mmask8)((1u << cnt) - 1u);
+    const __mmask16 md = cnt == 8 ? (__mmask16)0xFFFF : (__mmask16)((1u << (2 * cnt)) - 1u);
+    const __m512 v = _mm512_permutex2var_ps(_mm512_castps256_ps512(_mm256_maskz_loadu_ps(ms, x0 + i)),
+                                            inter,
+                                            _mm512_castps256_ps512(_mm256_maskz_loadu_ps(ms, x1 + i)));
+    float *dd = d + 2 * i;
+    _mm512_mask_storeu_ps(dd, md, _mm512_add_ps(_mm512_maskz_loadu_ps(md, dd), v));
+  }
+}
+
 /* Stride 1: masked vector adds. Stride 2: 8 sources expanded into the even lanes of a 16-lane
    vector and added to 15 consecutive outputs (odd lanes add zero). Masked-off lanes are
    neither read nor written, so nothing outside d[0 .. (n-1)*s] is touched. */
@@ -1039,7 +1076,7 @@ static T256 void scatter_add_avx2(float *d, const float *x, int64_t n, int64_t s
 /* Scatter-adds col ((m, kd, kh, kw) x (input positions of rows [q0, q1)), row stride ldcol)
    into y (m x (od, oh, ow)); input row q is (id, ih) = (q / IH, q % IH). */
 static void col2im(const conv_geom *g, int64_t mg, const float *col, int64_t ldcol, int64_t q0,
-                   int64_t q1, float *y, scatter_add_fn add) {
+                   int64_t q1, float *y, scatter_add_fn add, pair_add_fn add2) {
   const int64_t IH = g->in[1], IW = g->in[2];
   const int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
   const int64_t KD = g->kernel[0], KH = g->kernel[1], KW = g->kernel[2];
@@ -1054,6 +1091,12 @@ static void col2im(const conv_geom *g, int64_t mg, const float *col, int64_t ldc
           /* valid iw: 0 <= iw*sw + offw < OW */
           const int64_t lo = first_at_least(0, offw, sw, IW), hi = first_at_least(OW, offw, sw, IW);
           if (hi <= lo) continue;
+          /* stride 2, undilated: taps kw and kw+1 fill the even and odd columns of one output
+             run; when both have the same valid input range, add them in one pass */
+          int pair = 0;
+          if (sw == 2 && g->dilation[2] == 1 && kw + 1 < KW) {
+            pair = first_at_least(0, offw + 1, sw, IW) == lo && first_at_least(OW, offw + 1, sw, IW) == hi;
+          }
           int64_t id = q0 / IH, ih = q0 % IH;
           for (int64_t q = q0; q < q1; ++q) {
             const int64_t od = id * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
@@ -1061,13 +1104,15 @@ static void col2im(const conv_geom *g, int64_t mg, const float *col, int64_t ldc
             if (od >= 0 && od < OD && oh >= 0 && oh < OH) {
               const float *src = cr + (q - q0) * IW;
               float *dst = ym + (od * OH + oh) * OW;
-              add(dst + lo * sw + offw, src + lo, hi - lo, sw);
+              if (pair) add2(dst + lo * sw + offw, src + lo, src + ldcol + lo, hi - lo);
+              else add(dst + lo * sw + offw, src + lo, hi - lo, sw);
             }
             if (++ih == IH) {
               ih = 0;
               ++id;
             }
           }
+          kw += pair;
         }
   }
 }
@@ -1090,18 +1135,15 @@ graft_status graft_conv_transpose_f32_eval(const graft_call *c) {
   void *gemm_scratch = (char *)c->scratch + cb;
   const graft_act_params none = {GRAFT_ACT_NONE, 0.0f, 0.0f};
   scatter_add_fn add = scatter_add_generic;
+  pair_add_fn add2 = pair_add_generic;
 #ifdef GRAFT_CONV_X86
-  if (graft_cpu_level_get() == GRAFT_CPU_AVX512) add = scatter_add_512;
+  if (graft_cpu_level_get() == GRAFT_CPU_AVX512) add = scatter_add_512, add2 = pair_add_512;
   else if (graft_cpu_level_get() == GRAFT_CPU_AVX2) add = scatter_add_avx2;
 #endif
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t gi = 0; gi < g.group; ++gi) {
       float *yg = y + (n * g.cout + gi * mg) * g.out_size;
-      for (int64_t m = 0; m < mg; ++m) {
-        const float bv = b ? b[gi * mg + m] : 0.0f;
-        float *ym = yg + m * g.out_size;
-        for (int64_t o = 0; o < g.out_size; ++o) ym[o] = bv;
-      }
+      for (int64_t m = 0; m < mg; ++m) fill_f32(yg + m * g.out_size, g.out_size, b ? b[gi * mg + m] : 0.0f);
       if (g.in_size > 0 && cg > 0) {
         for (int64_t q0 = 0; q0 < qrows; q0 += chunk) {
           const int64_t q1 = q0 + chunk < qrows ? q0 + chunk : qrows, ncols = (q1 - q0) * IW;
@@ -1110,7 +1152,7 @@ graft_status graft_conv_transpose_f32_eval(const graft_call *c) {
           graft_sgemm_b bm = {x + (n * g.cin + gi * cg) * g.in_size + q0 * IW, g.in_size, 1, 0, 0};
           graft_sgemm_c cm = {col, ncols, 0, 0, 0, none};
           graft_sgemm(rows, ncols, cg, &a, &bm, &cm, gemm_scratch);
-          col2im(&g, mg, col, ncols, q0, q1, yg, add);
+          col2im(&g, mg, col, ncols, q0, q1, yg, add, add2);
         }
       }
       graft_act_apply_f32(yg, (size_t)(mg * g.out_size), act);
