@@ -156,6 +156,38 @@ static void bench_conv(const char *what, int64_t cin, int64_t cout, int64_t grou
   free(x); free(w); free(b); free(y);
 }
 
+/* ConvTranspose (decoder upsampling): weights (cin, cout, k, k). */
+static void bench_convt(const char *what, int64_t cin, int64_t cout, int64_t hw, int64_t k,
+                        int64_t s, int64_t p) {
+  if (!selected(what)) return;
+  const int64_t ohw = (hw - 1) * s + k - 2 * p;
+  int64_t xd[4] = {1, cin, hw, hw}, wd[4] = {cin, cout, k, k}, bd[1] = {cout},
+          yd[4] = {1, cout, ohw, ohw};
+  float *x = filled(cin * hw * hw), *w = filled(cin * cout * k * k), *b = filled(cout),
+        *y = filled(cout * ohw * ohw);
+  graft_tensor tx = tensor(x, 4, xd), tw = tensor(w, 4, wd), tb = tensor(b, 1, bd), ty = tensor(y, 4, yd);
+  const graft_tensor *ins[3] = {&tx, &tw, &tb};
+  graft_tensor *outs[1] = {&ty};
+  int64_t ks[2] = {k, k}, st[2] = {s, s}, pads[4] = {p, p, p, p};
+  graft_attr at[3] = {
+      {GRAFT_ATTR_KERNEL_SHAPE, GRAFT_ATTR_T_INTS, 2, ks, 0},
+      {GRAFT_ATTR_STRIDES, GRAFT_ATTR_T_INTS, 2, st, 0},
+      {GRAFT_ATTR_PADS, GRAFT_ATTR_T_INTS, 4, pads, 0},
+  };
+  graft_call c;
+  memset(&c, 0, sizeof c);
+  c.inputs = ins;
+  c.n_inputs = 3;
+  c.outputs = outs;
+  c.n_outputs = 1;
+  c.attrs = at;
+  c.n_attrs = 3;
+  const double t = time_call(graft_kernel_find("conv_transpose_f32"), &c);
+  const double macs = (double)cin * (double)cout * (double)(hw * hw) * (double)(k * k);
+  report(what, 2.0 * macs, t, c.scratch_bytes);
+  free(x); free(w); free(b); free(y);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) peak = atof(argv[1]);
   const char *cpu = getenv("GRAFT_CPU");
@@ -176,5 +208,7 @@ int main(int argc, char **argv) {
   bench_conv("depthwise 3x3 256ch 14x14 +bias+relu", 256, 256, 256, 14, 3, 1, 1, 1);
   bench_conv("depthwise 5x5 120ch 40x40 +bias+relu", 120, 120, 120, 40, 5, 1, 2, 1);
   bench_conv("depthwise 5x5/2 72ch 80x80 +bias+relu", 72, 72, 72, 80, 5, 2, 2, 1);
+  bench_convt("convT 4x4/2 256->128 16x16 +bias", 256, 128, 16, 4, 2, 1);
+  bench_convt("convT 2x2/2 64->32 80x80 +bias", 64, 32, 80, 2, 2, 0);
   return 0;
 }

@@ -110,6 +110,25 @@ def conv(what, cin, cout, group, hw, k, s, p, relu):
     report(what, 2.0 * cout * ohw * ohw * (cin // group) * k * k, t)
 
 
+def convt(what, cin, cout, hw, k, s, p):
+    if not selected(what):
+        return
+    rng = np.random.default_rng(0)
+    ohw = (hw - 1) * s + k - 2 * p
+    w = rng.standard_normal((cin, cout, k, k)).astype(np.float32)
+    b = rng.standard_normal((cout,)).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], kernel_shape=[k, k],
+                          strides=[s, s], pads=[p, p, p, p])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, hw, hw])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, cout, ohw, ohw])],
+        [helper.make_tensor("w", TensorProto.FLOAT, w.shape, w.ravel()),
+         helper.make_tensor("b", TensorProto.FLOAT, b.shape, b.ravel())])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    t = best_time(session(m), {"x": rng.standard_normal((1, cin, hw, hw)).astype(np.float32)})
+    report(what, 2.0 * cin * cout * hw * hw * k * k, t)
+
+
 if GRAFT is None:
     print(f"onnxruntime {ort.__version__}, 1 thread, peak {PEAK:.0f} GFLOP/s")
 gemm(512)
@@ -128,6 +147,8 @@ conv("depthwise 3x3/2 96ch 112x112 +bias+relu", 96, 96, 96, 112, 3, 2, 1, True)
 conv("depthwise 3x3 256ch 14x14 +bias+relu", 256, 256, 256, 14, 3, 1, 1, True)
 conv("depthwise 5x5 120ch 40x40 +bias+relu", 120, 120, 120, 40, 5, 1, 2, True)
 conv("depthwise 5x5/2 72ch 80x80 +bias+relu", 72, 72, 72, 80, 5, 2, 2, True)
+convt("convT 4x4/2 256->128 16x16 +bias", 256, 128, 16, 4, 2, 1)
+convt("convT 2x2/2 64->32 80x80 +bias", 64, 32, 80, 2, 2, 0)
 
 if GRAFT is not None:
     out = subprocess.run([GRAFT, str(PEAK)], check=True, capture_output=True, text=True).stdout

@@ -429,6 +429,9 @@ static void test_conv(void) {
   run_conv("2x-upsample", conv2d(1, 8, 6, 1, 7, 9, 4, 2, 1, 1), 1);
   run_conv("3x3s1", conv2d(2, 5, 7, 1, 6, 5, 3, 1, 1, 1), 1);
   run_conv("grouped", conv2d(1, 6, 9, 3, 5, 6, 3, 2, 1, 0), 1);
+  run_conv("row-chunks", conv2d(2, 3, 4, 1, 40, 41, 4, 2, 1, 1), 1);
+  run_conv("wide-rows", conv2d(1, 2, 3, 1, 3, 401, 3, 2, 1, 1), 1);
+  run_conv("chunks-s1-dilated", conv2d(1, 4, 2, 2, 33, 29, 3, 1, 2, 2), 1);
   {
     conv_case c = conv2d(1, 4, 3, 1, 5, 6, 3, 2, 2, 1);
     c.op[0] = 1; c.op[1] = 1;

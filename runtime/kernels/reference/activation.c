@@ -2,6 +2,7 @@
    Contract: `graft_act_apply_f32` is also the fused-activation hook of conv/gemm/matmul/add/mul;
    it works in place, never allocates, and its loops are branch-free so that clang/gcc vectorize
    them at -O2 (exp/tanh/sigmoid use the polynomial gk_expf, ~2 ulp). */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "act.h"
 #include "kcommon.h"
@@ -114,10 +115,70 @@ GK_ACT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
 GK_ACT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
 #endif
 
-/* y[j] = exp(x[j] - m), the softmax pass, in the same ISA variants. */
+#if defined(__ARM_NEON)
+/* NEON paths of the exp-based activations (armv7 GCC never auto-vectorizes fp32, NEON not being
+   IEEE there). Handles y[0..n) for SIGMOID/SILU/TANH/ELU and returns 1, else returns 0;
+   x and y may be the same array. Same polynomials as the scalar forms. */
+static float32x4_t gk_tanhq_f32(float32x4_t x) {
+  float32x4_t ax = vabsq_f32(x), z = vmulq_f32(x, x);
+  float32x4_t p = vdupq_n_f32(-5.70498872745e-3f);
+  p = gk_fmaq(vdupq_n_f32(2.06390887954e-2f), p, z);
+  p = gk_fmaq(vdupq_n_f32(-5.37397155531e-2f), p, z);
+  p = gk_fmaq(vdupq_n_f32(1.33314422036e-1f), p, z);
+  p = gk_fmaq(vdupq_n_f32(-3.33332819422e-1f), p, z);
+  p = gk_fmaq(x, vmulq_f32(p, z), x);
+  float32x4_t e = gk_expq_f32(vaddq_f32(ax, ax));
+  float32x4_t q = vsubq_f32(vdupq_n_f32(1.0f), gk_divq_f32(vdupq_n_f32(2.0f), vaddq_f32(e, vdupq_n_f32(1.0f))));
+  q = vbslq_f32(vcltq_f32(x, vdupq_n_f32(0.0f)), vnegq_f32(q), q);
+  return vbslq_f32(vcltq_f32(ax, vdupq_n_f32(0.625f)), p, q);
+}
+static int act_neon(const float *x, float *y, size_t n, graft_act_params p) {
+  size_t i = 0;
+  float32x4_t one = vdupq_n_f32(1.0f), zero = vdupq_n_f32(0.0f), a = vdupq_n_f32(p.a);
+  switch (p.kind) {
+  case GRAFT_ACT_SIGMOID:
+    for (; i + 4 <= n; i += 4) {
+      float32x4_t v = vld1q_f32(x + i);
+      vst1q_f32(y + i, gk_divq_f32(one, vaddq_f32(one, gk_expq_f32(vnegq_f32(v)))));
+    }
+    for (; i < n; ++i) y[i] = gk_sigmoidf(x[i]);
+    return 1;
+  case GRAFT_ACT_SILU:
+    for (; i + 4 <= n; i += 4) {
+      float32x4_t v = vld1q_f32(x + i);
+      vst1q_f32(y + i, gk_divq_f32(v, vaddq_f32(one, gk_expq_f32(vnegq_f32(v)))));
+    }
+    for (; i < n; ++i) y[i] = x[i] * gk_sigmoidf(x[i]);
+    return 1;
+  case GRAFT_ACT_TANH:
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, gk_tanhq_f32(vld1q_f32(x + i)));
+    for (; i < n; ++i) y[i] = gk_tanhf(x[i]);
+    return 1;
+  case GRAFT_ACT_ELU:
+    for (; i + 4 <= n; i += 4) {
+      float32x4_t v = vld1q_f32(x + i);
+      float32x4_t e = vmulq_f32(a, vsubq_f32(gk_expq_f32(v), one));
+      vst1q_f32(y + i, vbslq_f32(vcgeq_f32(v, zero), v, e));
+    }
+    for (; i < n; ++i) { float e = gk_expf(x[i]) - 1.0f; y[i] = x[i] >= 0.0f ? x[i] : p.a * e; }
+    return 1;
+  default: return 0;
+  }
+}
+#endif
+
+/* y[j] = exp(x[j] - m), the softmax pass, in the same ISA variants; returns the sum of y
+   (16 independent partial sums, so it vectorizes without reassociation flags). */
 #define GK_EXP_SHIFT_VARIANT(suffix, ATTR)                                                    \
-  static ATTR void exp_shift##suffix(const float *restrict x, float m, float *restrict y, int64_t n) { \
-    for (int64_t j = 0; j < n; ++j) y[j] = gk_expf(x[j] - m);                                 \
+  static ATTR float exp_shift##suffix(const float *restrict x, float m, float *restrict y, int64_t n) { \
+    float acc[16] = {0};                                                                     \
+    int64_t j = 0;                                                                           \
+    for (; j + 16 <= n; j += 16)                                                             \
+      for (int k = 0; k < 16; ++k) { float e = gk_expf(x[j + k] - m); y[j + k] = e; acc[k] += e; } \
+    float r = 0.0f;                                                                          \
+    for (int k = 0; k < 16; ++k) r += acc[k];                                                \
+    for (; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; r += e; }                   \
+    return r;                                                                                \
   }
 GK_EXP_SHIFT_VARIANT(_base, )
 #ifdef GK_ACT_X86
@@ -125,19 +186,35 @@ GK_EXP_SHIFT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
 GK_EXP_SHIFT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
 #endif
 
-static void exp_shift(const float *x, float m, float *y, int64_t n) {
+static float exp_shift(const float *x, float m, float *y, int64_t n) {
+#if defined(__ARM_NEON)
+  int64_t j = 0;
+  float32x4_t mv = vdupq_n_f32(m), acc = vdupq_n_f32(0.0f);
+  for (; j + 4 <= n; j += 4) {
+    float32x4_t e = gk_expq_f32(vsubq_f32(vld1q_f32(x + j), mv));
+    vst1q_f32(y + j, e);
+    acc = vaddq_f32(acc, e);
+  }
+  float r = (vgetq_lane_f32(acc, 0) + vgetq_lane_f32(acc, 1)) + (vgetq_lane_f32(acc, 2) + vgetq_lane_f32(acc, 3));
+  for (; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; r += e; }
+  return r;
+#else
 #ifdef GK_ACT_X86
   if (n >= 64) {
     graft_cpu_level lv = graft_cpu_level_get();
-    if (lv == GRAFT_CPU_AVX512) { exp_shift_avx512(x, m, y, n); return; }
-    if (lv == GRAFT_CPU_AVX2) { exp_shift_avx2(x, m, y, n); return; }
+    if (lv == GRAFT_CPU_AVX512) return exp_shift_avx512(x, m, y, n);
+    if (lv == GRAFT_CPU_AVX2) return exp_shift_avx2(x, m, y, n);
   }
 #endif
-  exp_shift_base(x, m, y, n);
+  return exp_shift_base(x, m, y, n);
+#endif
 }
 
 /* In place. */
 static void act_inplace(float *y, size_t n, graft_act_params p) {
+#if defined(__ARM_NEON)
+  if (act_neon(y, y, n, p)) return;
+#endif
 #ifdef GK_ACT_X86
   if (n >= 64) {
     graft_cpu_level lv = graft_cpu_level_get();
@@ -154,6 +231,9 @@ static void act_f32(const float *x, float *y, size_t n, graft_act_params p) {
     act_inplace(y, n, p);
     return;
   }
+#if defined(__ARM_NEON)
+  if (act_neon(x, y, n, p)) return;
+#endif
 #ifdef GK_ACT_X86
   if (n >= 64) {
     graft_cpu_level lv = graft_cpu_level_get();
@@ -254,16 +334,6 @@ static float row_max(const float *x, int64_t n) {
   return r;
 }
 
-static float row_sum(const float *x, int64_t n) {
-  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; ++k) s[k] += x[j + k];
-  float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-  for (; j < n; ++j) r += x[j];
-  return r;
-}
-
 static graft_status softmax_eval(const graft_call *c, int log_form) {
   const graft_tensor *xt = gk_in(c, 0);
   graft_tensor *yt = gk_out(c, 0);
@@ -275,8 +345,7 @@ static graft_status softmax_eval(const graft_call *c, int log_form) {
   if (inner == 1) {
     for (int64_t o = 0; o < outer; ++o, x += n, y += n) {
       float m = row_max(x, n);
-      exp_shift(x, m, y, n);
-      float s = row_sum(y, n);
+      float s = exp_shift(x, m, y, n);
       if (log_form) {
         float l = logf(s);
         for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - m) - l;

@@ -2,6 +2,7 @@
    Contract: X is [N, C, ...] (LayerNorm: any rank, normalized over dims[axis:]). Statistics are
    accumulated in double (two passes: mean, then centred variance), so results do not depend on
    summation order beyond float rounding of the output. No scratch. */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "kcommon.h"
 

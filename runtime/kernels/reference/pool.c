@@ -6,6 +6,7 @@
    view. Window taps outside the input are skipped; the average divisor counts the taps inside
    the input, or (count_include_pad) the taps inside the padded input. Scratch: one input row
    (two when the innermost stride is above 1). */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "kcommon.h"
 
@@ -119,6 +120,32 @@ static graft_status pool_eval(const graft_call *c, int kind) {
         int64_t s1 = o1 * g.s[1] - g.pb[1], a1, b1, pa1, pb1;
         tap_range(s1, g.k[1], g.d[1], 0, g.in[1], &a1, &b1);
         tap_range(s1, g.k[1], g.d[1], -g.pb[1], g.in[1] + g.pe[1], &pa1, &pb1);
+        const float *src = vm;
+        if (ph && s2 == 2 && kind != POOL_LP && a0 < b0 && a1 < b1) {
+          /* Stride 2, max/avg: fold the rows straight into the two phases (even elements to
+             ph[0..L), odd to ph[L..2L)), the first row initializing them; one pass per row. */
+          int64_t h = IW / 2, k0 = a0, k1 = a1;
+          float *pe = ph, *po = ph + L;
+          const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * IW;
+          for (int64_t j = 0; j < h; ++j) { pe[j] = r[2 * j]; po[j] = r[2 * j + 1]; }
+          if (IW & 1) pe[h] = r[IW - 1];
+          for (;;) {
+            if (++k1 == b1) { k1 = a1; if (++k0 == b0) break; }
+            r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * IW;
+            if (kind == POOL_MAX) {
+              for (int64_t j = 0; j < h; ++j) {
+                float e = r[2 * j], o = r[2 * j + 1];
+                pe[j] = e > pe[j] ? e : pe[j];
+                po[j] = o > po[j] ? o : po[j];
+              }
+              if (IW & 1) pe[h] = r[IW - 1] > pe[h] ? r[IW - 1] : pe[h];
+            } else {
+              for (int64_t j = 0; j < h; ++j) { pe[j] += r[2 * j]; po[j] += r[2 * j + 1]; }
+              if (IW & 1) pe[h] += r[IW - 1];
+            }
+          }
+          src = ph;
+        } else {
         /* fold the window's rows */
         for (int64_t i = 0; i < IW; ++i) vm[i] = init;
         for (int64_t k0 = a0; k0 < b0; ++k0)
@@ -129,11 +156,11 @@ static graft_status pool_eval(const graft_call *c, int kind) {
             else if (p == 2.0f) for (int64_t i = 0; i < IW; ++i) vm[i] += r[i] * r[i];
             else for (int64_t i = 0; i < IW; ++i) vm[i] += powf(fabsf(r[i]), p);
           }
-        const float *src = vm;
         if (ph) { /* ph[q * L + j] = vm[j * s2 + q] */
           for (int64_t q = 0; q < s2; ++q)
             for (int64_t j = 0; j * s2 + q < IW; ++j) ph[q * L + j] = vm[j * s2 + q];
           src = ph;
+        }
         }
         for (int64_t ow = 0; ow < W; ++ow) y[ow] = init;
         for (int64_t k2 = 0; k2 < g.k[2]; ++k2) {

@@ -9,8 +9,12 @@
    coordinate arithmetic is in float, as onnxruntime does it. Check rejects antialias and more
    than 64 tap combinations over the non-innermost resized axes (GRAFT_E_UNSUPPORTED).
    Scratch: per axis, out_dim * taps int64 source offsets + the same count of float weights. */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "kcommon.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define RS_MAX_COMBOS 64
 
@@ -188,6 +192,44 @@ graft_status graft_resize_f32_eval(const graft_call *c) {
     for (int64_t o = 0; o < n && rep; ++o)
       if (li[o] != (o / rep) * xs[r - 1] || lw[o] != 1.0f) rep = 0;
   }
+  /* Whole-tensor 2x nearest upsample of the last two axes (outer axes identity): each source
+     row expands once into two identical output rows. */
+  if (rep == 2 && r >= 2 && p.nt[r - 2] == 1 && yt->dims[r - 2] == 2 * xt->dims[r - 2]) {
+    int ok = 1;
+    for (int64_t o = 0; o < yt->dims[r - 2] && ok; ++o)
+      if (idx[r - 2][o] != (o / 2) * xs[r - 2] || w[r - 2][o] != 1.0f) ok = 0;
+    for (int32_t a = 0; a < r - 2 && ok; ++a) {
+      if (p.nt[a] != 1 || yt->dims[a] != xt->dims[a]) ok = 0;
+      for (int64_t o = 0; o < yt->dims[a] && ok; ++o)
+        if (idx[a][o] != o * xs[a] || w[a][o] != 1.0f) ok = 0;
+    }
+    if (ok) {
+      int64_t rows = gk_prod(xt, 0, r - 1), m = in_last;
+      for (int64_t h = 0; h < rows; ++h, x += m, y += 2 * n) {
+        int64_t j = 0;
+#if defined(__SSE2__)
+        for (; j + 4 <= m; j += 4) {
+          __m128 v = _mm_loadu_ps(x + j), lo = _mm_unpacklo_ps(v, v), hi = _mm_unpackhi_ps(v, v);
+          _mm_storeu_ps(y + 2 * j, lo);
+          _mm_storeu_ps(y + 2 * j + 4, hi);
+          _mm_storeu_ps(y + n + 2 * j, lo);
+          _mm_storeu_ps(y + n + 2 * j + 4, hi);
+        }
+#elif defined(__ARM_NEON)
+        for (; j + 4 <= m; j += 4) {
+          float32x4_t v = vld1q_f32(x + j);
+          float32x4x2_t z = vzipq_f32(v, v);
+          vst1q_f32(y + 2 * j, z.val[0]);
+          vst1q_f32(y + 2 * j + 4, z.val[1]);
+          vst1q_f32(y + n + 2 * j, z.val[0]);
+          vst1q_f32(y + n + 2 * j + 4, z.val[1]);
+        }
+#endif
+        for (; j < m; ++j) y[2 * j] = y[2 * j + 1] = y[n + 2 * j] = y[n + 2 * j + 1] = x[j];
+      }
+      return GRAFT_OK;
+    }
+  }
   for (;;) {
     /* tap combinations of the outer axes for this output row */
     int64_t coff[RS_MAX_COMBOS];
@@ -228,8 +270,24 @@ graft_status graft_resize_f32_eval(const graft_call *c) {
       /* innermost axis is an integer-factor nearest upsample: each source element repeats */
       const float *xr = x + coff[0];
       int64_t m = n / rep;
-      if (rep == 2)
-        for (int64_t j = 0; j < m; ++j) { y[2 * j] = xr[j]; y[2 * j + 1] = xr[j]; }
+      if (rep == 2) {
+        int64_t j = 0;
+#if defined(__SSE2__)
+        for (; j + 4 <= m; j += 4) {
+          __m128 v = _mm_loadu_ps(xr + j);
+          _mm_storeu_ps(y + 2 * j, _mm_unpacklo_ps(v, v));
+          _mm_storeu_ps(y + 2 * j + 4, _mm_unpackhi_ps(v, v));
+        }
+#elif defined(__ARM_NEON)
+        for (; j + 4 <= m; j += 4) {
+          float32x4_t v = vld1q_f32(xr + j);
+          float32x4x2_t z = vzipq_f32(v, v);
+          vst1q_f32(y + 2 * j, z.val[0]);
+          vst1q_f32(y + 2 * j + 4, z.val[1]);
+        }
+#endif
+        for (; j < m; ++j) { y[2 * j] = xr[j]; y[2 * j + 1] = xr[j]; }
+      }
       else
         for (int64_t j = 0; j < m; ++j)
           for (int64_t t = 0; t < rep; ++t) y[j * rep + t] = xr[j];

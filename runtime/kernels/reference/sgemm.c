@@ -443,6 +443,24 @@ size_t graft_sgemm_scratch(int64_t m, int64_t n, int64_t k) {
    past the end, scaled by alpha. */
 static void pack_a(const graft_sgemm_a *a, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
                    int mr, float *dst) {
+  const float alpha = a->alpha;
+  if (a->rs == 1) {
+    /* Transposed A (Gemm transA, ConvTranspose's W^T): the MR values of one k are contiguous
+       in the source, so walk k outer (a k-major walk per row would stride by cs). */
+    for (int64_t ir = 0; ir < mc; ir += mr) {
+      const int64_t rows = mc - ir < mr ? mc - ir : mr;
+      float *d = dst + ir * kc;
+      const float *s = a->p + (i0 + ir) + k0 * a->cs;
+      for (int64_t k = 0; k < kc; ++k) {
+        const float *sk = s + k * a->cs;
+        float *dk = d + k * mr;
+        int64_t i = 0;
+        for (; i < rows; ++i) dk[i] = alpha * sk[i];
+        for (; i < mr; ++i) dk[i] = 0.0f;
+      }
+    }
+    return;
+  }
   for (int64_t ir = 0; ir < mc; ir += mr) {
     const int64_t rows = mc - ir < mr ? mc - ir : mr;
     float *d = dst + ir * kc;
@@ -452,7 +470,6 @@ static void pack_a(const graft_sgemm_a *a, int64_t i0, int64_t mc, int64_t k0, i
         continue;
       }
       const float *s = a->p + (i0 + ir + i) * a->rs + k0 * a->cs;
-      const float alpha = a->alpha;
       if (a->cs == 1) {
         for (int64_t k = 0; k < kc; ++k) d[k * mr + i] = alpha * s[k];
       } else {
