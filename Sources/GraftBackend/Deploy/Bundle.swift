@@ -74,9 +74,10 @@ public enum DeployBundle {
     let rt = sources + "/runtime"
     for f in files(rt + "/include", [".h"]) { try copy(rt + "/include/" + f, "runtime/include/" + f) }
     for f in files(rt + "/src", [".c", ".h"]) { try copy(rt + "/src/" + f, "runtime/src/" + f) }
-    // Every kernel folder: the reference, this target's, and any a target file includes
-    // (kernels/armv7/sgemm.c includes ../aarch64/sgemm.c). The Makefile compiles only the
-    // reference and this target's folder.
+    // Every kernel folder: the reference and any target folder (a file there replaces the
+    // reference file of the same basename). The NEON sgemm/depthwise paths currently live in
+    // the reference files under #ifdef __ARM_NEON, so no target folder exists today. The
+    // Makefile compiles only the reference and this target's folder.
     let kernelDirs = ((try? fm.contentsOfDirectory(atPath: rt + "/kernels")) ?? []).sorted()
     for kd in kernelDirs where kd == "reference" || DeployTarget.all.contains(where: { $0.kernelDir == kd }) {
       for f in files(rt + "/kernels/" + kd, [".c", ".h"]) { try copy(rt + "/kernels/\(kd)/" + f, "runtime/kernels/\(kd)/" + f) }
