@@ -1,0 +1,302 @@
+import GraftIR
+
+/// How the patch-embedding kernel is resized by `PatchAdapt`.
+public enum KernelResize: String, Sendable, CaseIterable {
+  /// FlexiViT's pseudo-inverse resize (`PIResize`): exact token equivalence when the patch grows.
+  case piResize = "pi"
+  /// The kernel resized bilinearly and scaled by the area ratio (the evaluation's baseline).
+  case bilinear
+}
+
+/// What `PatchAdapt.adapt` did, for the CLI and the tests.
+public struct PatchAdaptReport: Sendable {
+  /// The patch-embedding Conv.
+  public var convNode: String
+  public var oldPatch: (h: Int, w: Int)
+  public var newPatch: (h: Int, w: Int)
+  public var oldImage: (h: Int, w: Int)
+  public var newImage: (h: Int, w: Int)
+  public var oldGrid: (h: Int, w: Int)
+  public var newGrid: (h: Int, w: Int)
+  /// Tokens before the grid tokens in the position embedding (class, distillation, registers).
+  public var prefixTokens: Int
+  /// The position-embedding initializer (nil: the model has none after the patch embedding).
+  public var posEmbedding: String?
+  /// Total tokens (prefix + grid) before and after.
+  public var oldTokens: Int
+  public var newTokens: Int
+  /// `Reshape`/`Expand` shape constants rewritten, by name.
+  public var rewrittenConstants: [String]
+  /// Non-fatal remarks (least-squares resize when a side shrinks).
+  public var warnings: [String]
+}
+
+/// FlexiViT-style patch-size adaptation of a ViT graph (compile-time weight surgery; the result
+/// is an ordinary graph with new weights and shape constants).
+///
+/// Contract of `adapt`:
+/// - the patch embedding is the Conv whose data input is a rank-4 graph input and whose kernel
+///   equals its strides, with no padding, dilation 1, group 1, and an initializer weight
+///   `[D, C, ph, pw]`. Its kernel is resized to `patch × patch` (`KernelResize`), its
+///   `kernel_shape`/`strides` updated; the bias is untouched;
+/// - the image is the input's spatial size, or `image` (then the input's shape is rewritten);
+///   the patch must divide it, and the old patch must divide the old image;
+/// - the position embedding is the first `Add` reached from the Conv's output through
+///   Reshape/Flatten/Transpose/Concat/Squeeze/Unsqueeze whose other operand is a float
+///   initializer `[1, T, D]` or `[T, D]` (tokens first) or `[1, D, gh, gw]` (spatial). With
+///   `T = prefix + gh·gw` its first `prefix` rows are kept and the grid is resized bilinearly
+///   (half-pixel centres; antialiased when a side shrinks, as `jax.image.resize` does);
+/// - every Reshape/Expand shape constant (initializer or Constant node) that mentions the old
+///   token count `prefix + gh·gw` or grid count `gh·gw` gets the new one; the grid sides are
+///   rewritten where they appear as the consecutive pair `(gh, gw)` in a rank ≥ 3 target;
+/// - the result is checked by shape inference at the new input shape; a failure there is an
+///   error naming the node (typically a token count hidden in a constant Graft did not find);
+/// - never chain: adapt from the original model each time (PI-resize is not invertible).
+/// Errors are one line naming the file and what was found; nothing is changed on error.
+public enum PatchAdapt {
+  public static func adapt(_ graph: inout Graph, file: String, opsets: [OpsetImport],
+                           patch: Int, image: (h: Int, w: Int)? = nil,
+                           method: KernelResize = .piResize) throws -> PatchAdaptReport {
+    var g = graph
+    let here = Location(file: file)
+    guard patch >= 1 else { throw GraftError(.invalid, at: here, "patch size \(patch) must be positive") }
+
+    // 1. The patch embedding.
+    let (ci, ph, pw) = try findPatchEmbedding(g, file: file)
+    let conv = g.nodes[ci]
+    let x = conv.inputs[0]
+    guard let inIndex = g.inputs.firstIndex(where: { $0.name == x }),
+          let inShape = g.inputs[inIndex].type?.shape, inShape.count == 4 else {
+      throw GraftError(.invalid, at: here, "patch embedding '\(conv.displayName)' reads '\(x)', which is not a rank-4 graph input")
+    }
+    let oldH: Int, oldW: Int
+    if let h = inShape[2].value, let w = inShape[3].value {
+      (oldH, oldW) = (h, w)
+    } else if let image, ph == pw {
+      // A dynamic-size input: the posemb grid defines the old image below; assume it from `image` for now.
+      (oldH, oldW) = (image.h, image.w)
+    } else {
+      throw GraftError(.invalid, at: Location(file: file, tensor: x),
+                       "input '\(x)' has a symbolic spatial size \(inShape.text); give --image HxW")
+    }
+    guard oldH % ph == 0, oldW % pw == 0 else {
+      throw GraftError(.invalid, at: Location(file: file, node: conv.displayName, opType: "Conv"),
+                       "patch \(ph)x\(pw) does not divide the image \(oldH)x\(oldW)")
+    }
+    let newImage = image ?? (oldH, oldW)
+    guard newImage.h % patch == 0, newImage.w % patch == 0 else {
+      throw GraftError(.invalid, at: here, "patch size \(patch) does not divide the image \(newImage.h)x\(newImage.w)")
+    }
+    let oldGrid = (h: oldH / ph, w: oldW / pw)
+    let newGrid = (h: newImage.h / patch, w: newImage.w / patch)
+    var warnings: [String] = []
+    if method == .piResize && (patch < ph || patch < pw) {
+      warnings.append("patch shrinks from \(ph)x\(pw) to \(patch)x\(patch): PI-resize is a least-squares fit, not exact")
+    }
+
+    // 2. The kernel.
+    let wName = conv.inputs[1]
+    guard let wT = constant(g, wName), let wv = wT.floats() else {
+      throw GraftError(.invalid, at: Location(file: file, node: conv.displayName, opType: "Conv", tensor: wName),
+                       "patch-embedding weight is not a float constant")
+    }
+    let resized: [Float]?
+    switch method {
+    case .piResize: resized = PIResize.resizeKernel(wv, dims: wT.dims, to: patch, patch)
+    case .bilinear: resized = PIResize.bilinearKernel(wv, dims: wT.dims, to: patch, patch)
+    }
+    guard let resized else {
+      throw GraftError(.invalid, at: Location(file: file, node: conv.displayName, opType: "Conv", tensor: wName),
+                       "cannot resize the \(ph)x\(pw) kernel to \(patch)x\(patch)")
+    }
+    let newW = Tensor.float32([wT.dims[0], wT.dims[1], patch, patch], resized)
+    var names = NameAllocator(g)
+    let wOut = g.useCount(wName) == 1 ? wName : names.fresh(wName + "_p\(patch)")
+    try setConstant(&g, wOut, newW)
+    var newConv = conv
+    newConv.inputs[1] = wOut
+    newConv[attribute: "kernel_shape"] = .ints([Int64(patch), Int64(patch)])
+    newConv[attribute: "strides"] = .ints([Int64(patch), Int64(patch)])
+    g.nodes[ci] = newConv
+
+    // 3. The position embedding.
+    let oldN = oldGrid.h * oldGrid.w, newN = newGrid.h * newGrid.w
+    var prefix = 0
+    var posName: String?
+    if let (add, operand) = findPositionAdd(g, from: conv.outputs[0]) {
+      let pName = g.nodes[add].inputs[operand]
+      guard let pT = constant(g, pName), let pv = pT.floats(), pT.dtype == .float32 else {
+        throw GraftError(.invalid, at: Location(file: file, tensor: pName), "position embedding is not a float32 constant")
+      }
+      let d = wT.dims[0]
+      let loc = Location(file: file, node: g.nodes[add].displayName, opType: "Add", tensor: pName)
+      let newP: Tensor
+      if pT.dims.count == 4 {
+        guard pT.dims == [1, d, oldGrid.h, oldGrid.w] else {
+          throw GraftError(.invalid, at: loc, "position embedding has shape \(Shape(pT.dims).text); the \(oldGrid.h)x\(oldGrid.w) patch grid with \(d) channels needs 1x\(d)x\(oldGrid.h)x\(oldGrid.w)")
+        }
+        newP = Tensor.float32([1, d, newGrid.h, newGrid.w],
+                              resizeGrid(pv, channelsFirst: true, d: d, from: oldGrid, to: newGrid))
+      } else {
+        guard (pT.dims.count == 3 && pT.dims[0] == 1) || pT.dims.count == 2, pT.dims.last == d else {
+          throw GraftError(.invalid, at: loc, "position embedding has shape \(Shape(pT.dims).text); expected 1xTx\(d) or Tx\(d)")
+        }
+        let t = pT.dims[pT.dims.count - 2]
+        prefix = t - oldN
+        guard prefix >= 0, prefix <= 16 else {
+          let side = Double(t).squareRoot()
+          let what = side == side.rounded() ? "a \(Int(side))x\(Int(side)) grid" : "not a square grid"
+          throw GraftError(.invalid, at: loc, "position embedding has \(t) tokens (\(what)); the \(oldGrid.h)x\(oldGrid.w) patch grid needs \(oldN) plus at most 16 prefix tokens")
+        }
+        let head = Array(pv[0..<(prefix * d)])
+        let grid = Array(pv[(prefix * d)...])
+        let body = resizeGrid(grid, channelsFirst: false, d: d, from: oldGrid, to: newGrid)
+        var dims = pT.dims
+        dims[dims.count - 2] = prefix + newN
+        newP = Tensor.float32(dims, head + body)
+      }
+      let pOut = g.useCount(pName) == 1 ? pName : names.fresh(pName + "_p\(patch)")
+      try setConstant(&g, pOut, newP)
+      g.nodes[add].inputs[operand] = pOut
+      posName = pOut
+    }
+
+    // 4. Shape constants.
+    let oldT = prefix + oldN, newT = prefix + newN
+    var rewritten: [String] = []
+    if oldT != newT || oldN != newN || oldGrid != newGrid {
+      for i in g.nodes.indices where ["Reshape", "Expand"].contains(g.nodes[i].opType) && g.nodes[i].inputs.count > 1 {
+        let sName = g.nodes[i].inputs[1]
+        guard let s = constant(g, sName), var v = s.integers(), s.dims.count == 1 else { continue }
+        var changed = false
+        var k = 0
+        while k < v.count {
+          if v.count >= 3, k + 1 < v.count, v[k] == Int64(oldGrid.h), v[k + 1] == Int64(oldGrid.w),
+             oldGrid != newGrid, !(oldT == v[k] * v[k + 1]) {
+            v[k] = Int64(newGrid.h); v[k + 1] = Int64(newGrid.w); changed = true; k += 2; continue
+          }
+          if v[k] == Int64(oldT) && oldT != newT { v[k] = Int64(newT); changed = true }
+          else if v[k] == Int64(oldN) && oldN != newN { v[k] = Int64(newN); changed = true }
+          k += 1
+        }
+        guard changed else { continue }
+        let t = s.dtype == .int32 ? Tensor(dtype: .int32, dims: s.dims, values: v.map { Int32(truncatingIfNeeded: $0) })
+                                  : Tensor.int64(s.dims, v)
+        let out = g.useCount(sName) == 1 ? sName : names.fresh(sName + "_p\(patch)")
+        try setConstant(&g, out, t)
+        g.nodes[i].inputs[1] = out
+        rewritten.append(out)
+      }
+    }
+
+    // 5. The input's shape, and stale inferred shapes.
+    var newShape = inShape
+    newShape[2] = .known(newImage.h)
+    newShape[3] = .known(newImage.w)
+    if image != nil || inShape[2].value == nil { g.inputs[inIndex].type?.shape = newShape }
+    g.valueInfo = [:]
+    g.valueInfoOrder = []
+    for o in g.outputs.indices { g.outputs[o].type?.shape = nil }
+
+    // 6. Check: shape inference at the new size must succeed.
+    var check = g
+    var ctx = PassContext(file: file, opsets: opsets,
+                          inputShapes: inShape[0].value == nil ? [x: [1] + newShape.dropFirst().compactMap(\.value)] : [:])
+    do {
+      _ = try inferShapesAndFoldIfs(&check, &ctx)
+    } catch let e as GraftError {
+      var wrapped = e
+      wrapped.message = "after adapting the patch to \(patch)x\(patch), shapes no longer agree: \(e.message)"
+      throw wrapped
+    }
+    for o in g.outputs.indices {
+      if let t = check.valueInfo[g.outputs[o].name] ?? check.type(of: g.outputs[o].name) {
+        g.outputs[o].type = t
+      }
+    }
+
+    graph = g
+    return PatchAdaptReport(convNode: conv.displayName, oldPatch: (ph, pw), newPatch: (patch, patch),
+                            oldImage: (oldH, oldW), newImage: newImage, oldGrid: oldGrid, newGrid: newGrid,
+                            prefixTokens: prefix, posEmbedding: posName, oldTokens: oldT, newTokens: newT,
+                            rewrittenConstants: rewritten, warnings: warnings)
+  }
+
+  /// Index and patch size of the patch-embedding Conv.
+  static func findPatchEmbedding(_ g: Graph, file: String) throws -> (Int, Int, Int) {
+    let inputNames = Set(g.runtimeInputs.map(\.name))
+    var seen: [String] = []
+    for (i, n) in g.nodes.enumerated() where n.opType == "Conv" && (n.domain.isEmpty || n.domain == "ai.onnx") {
+      guard n.inputs.count >= 2, inputNames.contains(n.inputs[0]), let w = constant(g, n.inputs[1]),
+            w.dims.count == 4 else { continue }
+      let k = n.ints("kernel_shape") ?? [Int64(w.dims[2]), Int64(w.dims[3])]
+      let s = n.ints("strides") ?? [1, 1]
+      let pads = n.ints("pads") ?? [0, 0, 0, 0]
+      let dil = n.ints("dilations") ?? [1, 1]
+      let autoPad = n.string("auto_pad") ?? "NOTSET"
+      seen.append("'\(n.displayName)' kernel \(k.map(String.init).joined(separator: "x")) stride \(s.map(String.init).joined(separator: "x"))")
+      guard k == s, k.count == 2, k[0] > 1 || k[1] > 1, pads.allSatisfy({ $0 == 0 }), dil.allSatisfy({ $0 == 1 }),
+            (n.int("group") ?? 1) == 1, autoPad == "NOTSET" || autoPad == "VALID",
+            Int64(w.dims[2]) == k[0], Int64(w.dims[3]) == k[1] else { continue }
+      return (i, w.dims[2], w.dims[3])
+    }
+    let found = seen.isEmpty ? "no Conv reads a graph input" : "found " + seen.joined(separator: ", ")
+    throw GraftError(.invalid, at: Location(file: file),
+                     "no patch embedding found (a Conv on the image with kernel = stride and no padding); \(found)")
+  }
+
+  /// The Add that applies the position embedding: (node index, operand index of the constant).
+  static func findPositionAdd(_ g: Graph, from start: String) -> (Int, Int)? {
+    let consumers = g.consumers
+    let passThrough: Set<String> = ["Reshape", "Flatten", "Transpose", "Concat", "Squeeze", "Unsqueeze"]
+    var frontier = [start]
+    var visited: Set<String> = []
+    while let v = frontier.first {
+      frontier.removeFirst()
+      guard visited.insert(v).inserted, visited.count < 64 else { continue }
+      for c in consumers[v] ?? [] {
+        let n = g.nodes[c]
+        if n.opType == "Add", n.inputs.count == 2 {
+          let other = n.inputs[0] == v ? 1 : 0
+          if let t = constant(g, n.inputs[other]), t.dtype.isFloat, t.dims.count >= 2 { return (c, other) }
+        }
+        if passThrough.contains(n.opType) { frontier += n.outputs.filter { !$0.isEmpty } }
+      }
+    }
+    return nil
+  }
+
+  /// Bilinear grid resize of a `[gh·gw, d]` (tokens first) or `[d, gh, gw]` table.
+  static func resizeGrid(_ v: [Float], channelsFirst: Bool, d: Int, from a: (h: Int, w: Int),
+                         to b: (h: Int, w: Int)) -> [Float] {
+    let rows = ResizeMatrix.bilinear(from: a.h, to: b.h, antialias: true)
+    let cols = ResizeMatrix.bilinear(from: a.w, to: b.w, antialias: true)
+    var out = [Float](repeating: 0, count: b.h * b.w * d)
+    for c in 0..<d {
+      let plane: [Double] = (0..<(a.h * a.w)).map { p in Double(channelsFirst ? v[c * a.h * a.w + p] : v[p * d + c]) }
+      let r = ResizeMatrix.applySeparable(plane, h: a.h, w: a.w, rows: rows, cols: cols)
+      for p in 0..<(b.h * b.w) {
+        if channelsFirst { out[c * b.h * b.w + p] = Float(r[p]) } else { out[p * d + c] = Float(r[p]) }
+      }
+    }
+    return out
+  }
+
+  /// An initializer or the `value` of the Constant node producing `name`.
+  static func constant(_ g: Graph, _ name: String) -> Tensor? {
+    if let t = g.initializer(name) { return t }
+    if let p = g.nodes.first(where: { $0.opType == "Constant" && $0.outputs.first == name }),
+       case .tensor(let t)? = p[attribute: "value"] { return t }
+    return nil
+  }
+
+  /// Writes `tensor` as initializer `name` (replacing a Constant node of that name if any).
+  static func setConstant(_ g: inout Graph, _ name: String, _ tensor: Tensor) throws {
+    if let p = g.nodes.firstIndex(where: { $0.opType == "Constant" && $0.outputs.first == name }) {
+      g.nodes[p][attribute: "value"] = .tensor(tensor)
+    } else {
+      g.setInitializer(name, tensor)
+      if let i = g.inputs.firstIndex(where: { $0.name == name }) { g.inputs[i].type = tensor.type }
+    }
+  }
+}
