@@ -11,6 +11,7 @@ public enum CLI {
     TransplantCommand.self,
     SimilarityCommand.self,
     OpsCommand.self,
+    AdaptPatchCommand.self,
   ]
 
   static let exitCodesHelp = """

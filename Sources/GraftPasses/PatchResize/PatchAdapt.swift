@@ -22,7 +22,8 @@ public struct PatchAdaptReport: Sendable {
   public var prefixTokens: Int
   /// The position-embedding initializer (nil: the model has none after the patch embedding).
   public var posEmbedding: String?
-  /// Total tokens (prefix + grid) before and after.
+  /// Tokens the transformer sees (grid + prefix tokens, wherever they are concatenated),
+  /// before and after.
   public var oldTokens: Int
   public var newTokens: Int
   /// `Reshape`/`Expand` shape constants rewritten, by name.
@@ -72,12 +73,12 @@ public enum PatchAdapt {
     let oldH: Int, oldW: Int
     if let h = inShape[2].value, let w = inShape[3].value {
       (oldH, oldW) = (h, w)
-    } else if let image, ph == pw {
-      // A dynamic-size input: the posemb grid defines the old image below; assume it from `image` for now.
-      (oldH, oldW) = (image.h, image.w)
+    } else if let side = try squareGridFromPosEmbedding(g, file: file, conv: conv) {
+      // A dynamic-size input: the position embedding's square grid says what it was trained at.
+      (oldH, oldW) = (side * ph, side * pw)
     } else {
       throw GraftError(.invalid, at: Location(file: file, tensor: x),
-                       "input '\(x)' has a symbolic spatial size \(inShape.text); give --image HxW")
+                       "input '\(x)' has a symbolic spatial size \(inShape.text) and no position embedding tells the grid; give the model a fixed input size")
     }
     guard oldH % ph == 0, oldW % pw == 0 else {
       throw GraftError(.invalid, at: Location(file: file, node: conv.displayName, opType: "Conv"),
@@ -161,22 +162,30 @@ public enum PatchAdapt {
       posName = pOut
     }
 
-    // 4. Shape constants.
+    // 4. Shape constants: the grid count and every token count seen on the embedding path.
     let oldT = prefix + oldN, newT = prefix + newN
+    var counts: [Int64: Int64] = [Int64(oldN): Int64(newN)]
+    counts[Int64(oldT)] = Int64(newT)
+    let seen = tokenCounts(graph, file: file, opsets: opsets, conv: conv, grid: oldGrid)
+    for t in seen where t >= oldN {
+      counts[Int64(t)] = Int64(t - oldN + newN)
+    }
+    let finalOld = max(oldT, seen.max() ?? 0), finalNew = finalOld - oldN + newN
     var rewritten: [String] = []
-    if oldT != newT || oldN != newN || oldGrid != newGrid {
+    if oldN != newN || oldGrid != newGrid {
       for i in g.nodes.indices where ["Reshape", "Expand"].contains(g.nodes[i].opType) && g.nodes[i].inputs.count > 1 {
         let sName = g.nodes[i].inputs[1]
         guard let s = constant(g, sName), var v = s.integers(), s.dims.count == 1 else { continue }
         var changed = false
         var k = 0
         while k < v.count {
+          // A grid written as its two sides ([.., gh, gw, ..]), not right after a token count
+          // (that would be a heads/head-dim split).
           if v.count >= 3, k + 1 < v.count, v[k] == Int64(oldGrid.h), v[k + 1] == Int64(oldGrid.w),
-             oldGrid != newGrid, !(oldT == v[k] * v[k + 1]) {
+             oldGrid != newGrid, k == 0 || counts[v[k - 1]] == nil {
             v[k] = Int64(newGrid.h); v[k + 1] = Int64(newGrid.w); changed = true; k += 2; continue
           }
-          if v[k] == Int64(oldT) && oldT != newT { v[k] = Int64(newT); changed = true }
-          else if v[k] == Int64(oldN) && oldN != newN { v[k] = Int64(newN); changed = true }
+          if let n = counts[v[k]], n != v[k] { v[k] = n; changed = true }
           k += 1
         }
         guard changed else { continue }
@@ -218,9 +227,25 @@ public enum PatchAdapt {
     graph = g
     return PatchAdaptReport(convNode: conv.displayName, oldPatch: (ph, pw), newPatch: (patch, patch),
                             oldImage: (oldH, oldW), newImage: newImage, oldGrid: oldGrid, newGrid: newGrid,
-                            prefixTokens: prefix, posEmbedding: posName, oldTokens: oldT, newTokens: newT,
+                            prefixTokens: prefix, posEmbedding: posName, oldTokens: finalOld, newTokens: finalNew,
                             rewrittenConstants: rewritten, warnings: warnings)
   }
+
+  /// For an input of symbolic size: the side `s` of the square grid of a tokens-first position
+  /// embedding with `T = k + s²` tokens, `k` in 0...8 the smallest that fits; nil without one.
+  static func squareGridFromPosEmbedding(_ g: Graph, file: String, conv: Node) throws -> Int? {
+    guard let (add, operand) = findPositionAdd(g, from: conv.outputs[0]) else { return nil }
+    let name = g.nodes[add].inputs[operand]
+    guard let t = constant(g, name), t.dims.count == 3 || t.dims.count == 2 else { return nil }
+    let tokens = t.dims[t.dims.count - 2]
+    for k in 0...min(8, tokens - 1) {
+      let s = Int(Double(tokens - k).squareRoot().rounded())
+      if s * s == tokens - k { return s }
+    }
+    throw GraftError(.invalid, at: Location(file: file, node: g.nodes[add].displayName, opType: "Add", tensor: name),
+                     "position embedding has \(tokens) tokens, not a square grid plus at most 8 prefix tokens")
+  }
+
 
   /// Index and patch size of the patch-embedding Conv.
   static func findPatchEmbedding(_ g: Graph, file: String) throws -> (Int, Int, Int) {
@@ -264,6 +289,75 @@ public enum PatchAdapt {
       }
     }
     return nil
+  }
+
+  /// Token counts on the embedding path of the original graph: the size of the token axis of
+  /// every value reached from the patch embedding through Reshape/Flatten/Transpose/Concat/
+  /// Add/Squeeze/Unsqueeze (e.g. grid count, grid + class token). Uses shape inference at the
+  /// original sizes; empty if that fails (the caller then knows only the posemb's counts).
+  static func tokenCounts(_ graph: Graph, file: String, opsets: [OpsetImport], conv: Node,
+                          grid: (h: Int, w: Int)) -> [Int] {
+    var g = graph
+    var shapes: [String: [Int]] = [:]
+    for i in g.runtimeInputs {
+      if let s = i.type?.shape, s.concrete == nil, s.dropFirst().allSatisfy({ $0.value != nil }) {
+        shapes[i.name] = [1] + s.dropFirst().compactMap(\.value)
+      }
+    }
+    var ctx = PassContext(file: file, opsets: opsets, inputShapes: shapes)
+    guard (try? inferShapesAndFoldIfs(&g, &ctx)) != nil else { return [] }
+    let n = grid.h * grid.w
+    // value -> token axis (the grid's axes collapse into one axis once a Reshape flattens them).
+    var axis: [String: Int] = [:]
+    var counts: Set<Int> = []
+    let consumers = g.consumers
+    var frontier: [String] = []
+    // Conv output [B, D, gh, gw]: the flattened grid appears in a Reshape output as an axis of
+    // size gh·gw whose leading product equals B·D.
+    let start = conv.outputs[0]
+    func dims(_ v: String) -> [Int]? { g.type(of: v)?.shape?.concrete }
+    for c in consumers[start] ?? [] {
+      let node = g.nodes[c]
+      guard ["Reshape", "Flatten"].contains(node.opType), let out = node.outputs.first, let inD = dims(start),
+            let outD = dims(out), inD.count == 4 else { continue }
+      var lead = 1
+      for (k, d) in outD.enumerated() {
+        if d == n && lead == inD[0] * inD[1] { axis[out] = k; frontier.append(out); break }
+        lead *= d
+      }
+    }
+    var steps = 0
+    while let v = frontier.popLast(), steps < 256 {
+      steps += 1
+      guard let a = axis[v], let vd = dims(v), a < vd.count else { continue }
+      counts.insert(vd[a])
+      for c in consumers[v] ?? [] {
+        let node = g.nodes[c]
+        guard let out = node.outputs.first, axis[out] == nil, let od = dims(out) else { continue }
+        var oa: Int?
+        switch node.opType {
+        case "Transpose":
+          if let perm = node.ints("perm"), let k = perm.firstIndex(of: Int64(a)) { oa = k }
+        case "Concat":
+          let ax = Int(node.int("axis") ?? 0)
+          if (ax < 0 ? ax + vd.count : ax) == a { oa = a }
+        case "Add":
+          if od.count == vd.count { oa = a }
+        case "Unsqueeze", "Squeeze", "Reshape":
+          // Keep the axis whose leading product is unchanged and whose size is unchanged.
+          let lead = vd[..<a].reduce(1, *)
+          var p = 1
+          for (k, d) in od.enumerated() {
+            if p == lead && d == vd[a] { oa = k; break }
+            p *= d
+          }
+        default:
+          break
+        }
+        if let oa { axis[out] = oa; frontier.append(out) }
+      }
+    }
+    return counts.sorted()
   }
 
   /// Bilinear grid resize of a `[gh·gw, d]` (tokens first) or `[d, gh, gw]` table.
