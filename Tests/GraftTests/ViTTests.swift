@@ -129,7 +129,7 @@ import Testing
   /// and in Graft with equal outputs (1e-4 × max|ref|), with the expected token count.
   @Test(arguments: [("vit_p4.onnx", 8), ("vit_p4.onnx", 16), ("vit_p8.onnx", 4), ("vit_p8.onnx", 16),
                     ("vit_p16.onnx", 4), ("vit_p16.onnx", 8), ("vit_posfirst_p8.onnx", 4),
-                    ("vit_posfirst_p8.onnx", 16)])
+                    ("vit_posfirst_p8.onnx", 16), ("vit_linear_p8.onnx", 4), ("vit_linear_p8.onnx", 16)])
   func adaptedModelRunsInOnnxruntimeAndGraft(_ file: String, _ patch: Int) throws {
     var model = try Self.load(file)
     let report = try PatchAdapt.adapt(&model.graph, file: file, opsets: model.opsetImports, patch: patch)
@@ -174,6 +174,28 @@ import Testing
     #expect(a.mismatch == nil && a.maxAbs <= 1e-4 * a.maxRef, "adapted (ort) vs original: \(a)")
     let b = Agreement.measure(graft, ref)
     #expect(b.mismatch == nil && b.maxAbs <= 1e-4 * b.maxRef, "adapted (graft) vs original: \(b)")
+  }
+
+  /// The reshape + MatMul ("patchify") patch embedding is rewritten as a Conv: adapted to its
+  /// own patch size the model computes what the original computes (onnxruntime on both).
+  @Test func patchifyFormBecomesAConvWithTheSameOutputs() throws {
+    let original = try Self.load("vit_linear_p8.onnx")
+    var same = original
+    let report = try PatchAdapt.adapt(&same.graph, file: "vit_linear_p8.onnx", opsets: original.opsetImports, patch: 8)
+    #expect(report.newTokens == 17)
+    #expect(same.graph.nodes.contains { $0.opType == "Conv" })
+    let x = S.random([1, 3, 32, 32], seed: 8)
+    let p1 = Self.tempPath("onnx"), p2 = Self.tempPath("onnx")
+    defer {
+      try? FileManager.default.removeItem(atPath: p1)
+      try? FileManager.default.removeItem(atPath: p2)
+    }
+    try ONNXExporter.write(original, to: p1)
+    try ONNXExporter.write(same, to: p2)
+    let a = try #require(try OnnxRuntimeReference.run(modelPath: p1, inputs: ["image": x]).first?.tensor)
+    let b = try #require(try OnnxRuntimeReference.run(modelPath: p2, inputs: ["image": x]).first?.tensor)
+    let agree = Agreement.measure(b, a)
+    #expect(agree.mismatch == nil && agree.maxAbs <= 1e-4 * agree.maxRef, "\(agree)")
   }
 
   // MARK: - CLI and bad input

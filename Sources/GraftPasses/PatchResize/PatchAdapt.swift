@@ -36,7 +36,8 @@ public struct PatchAdaptReport: Sendable {
 /// is an ordinary graph with new weights and shape constants).
 ///
 /// Contract of `adapt`:
-/// - the patch embedding is the Conv whose data input is a rank-4 graph input and whose kernel
+/// - the patch embedding is the Conv (or the reshape + MatMul "patchify" form, first rewritten
+///   as that Conv by `convertLinearPatchEmbedding`) whose data input is a rank-4 graph input and whose kernel
 ///   equals its strides, with no padding, dilation 1, group 1, and an initializer weight
 ///   `[D, C, ph, pw]`. Its kernel is resized to `patch × patch` (`KernelResize`), its
 ///   `kernel_shape`/`strides` updated; the bias is untouched;
@@ -62,7 +63,9 @@ public enum PatchAdapt {
     let here = Location(file: file)
     guard patch >= 1 else { throw GraftError(.invalid, at: here, "patch size \(patch) must be positive") }
 
-    // 1. The patch embedding.
+    // 1. The patch embedding (the reshape + MatMul form is first rewritten as a Conv).
+    _ = convertLinearPatchEmbedding(&g)
+    let beforeSurgery = g
     let (ci, ph, pw) = try findPatchEmbedding(g, file: file)
     let conv = g.nodes[ci]
     let x = conv.inputs[0]
@@ -166,7 +169,7 @@ public enum PatchAdapt {
     let oldT = prefix + oldN, newT = prefix + newN
     var counts: [Int64: Int64] = [Int64(oldN): Int64(newN)]
     counts[Int64(oldT)] = Int64(newT)
-    let seen = tokenCounts(graph, file: file, opsets: opsets, conv: conv, grid: oldGrid)
+    let seen = tokenCounts(beforeSurgery, file: file, opsets: opsets, conv: conv, grid: oldGrid)
     for t in seen where t >= oldN {
       counts[Int64(t)] = Int64(t - oldN + newN)
     }
@@ -247,6 +250,75 @@ public enum PatchAdapt {
   }
 
 
+  /// Rewrites the "patchify" form of a patch embedding — `Reshape(x, [B, C, gh, ph, gw, pw])`,
+  /// `Transpose(perm = [0, 2, 4, a, b, c])` with `{a, b, c} = {1, 3, 5}`, `Reshape(., [B, N,
+  /// C·ph·pw])`, `MatMul(., W[C·ph·pw, D])` — as `Conv(x, W'[D, C, ph, pw]; kernel = stride)`,
+  /// `Reshape(., [0, D, -1])`, `Transpose(perm = [0, 2, 1])` writing the MatMul's output, so the
+  /// Conv path applies. `W'` is `W` with its rows unflattened in the order the Transpose gave
+  /// them. Needs the input's C, H, W known; intermediate values read only inside the pattern.
+  /// Returns true if it rewrote one.
+  static func convertLinearPatchEmbedding(_ g: inout Graph) -> Bool {
+    let uses = g.useCounts
+    let consumers = g.consumers
+    func only(_ v: String) -> Node? {
+      guard uses[v] == 1, !g.isGraphOutput(v), let c = consumers[v], c.count == 1 else { return nil }
+      return g.nodes[c[0]]
+    }
+    for input in g.runtimeInputs {
+      guard let dims = input.type?.shape, dims.count == 4, let c = dims[1].value, let h = dims[2].value,
+            let w = dims[3].value else { continue }
+      for r1i in consumers[input.name] ?? [] {
+        let r1 = g.nodes[r1i]
+        guard r1.opType == "Reshape", r1.inputs.count == 2, r1.inputs[0] == input.name,
+              let s1 = constant(g, r1.inputs[1])?.integers(), s1.count == 6,
+              s1[1] == Int64(c), s1[2] * s1[3] == Int64(h), s1[4] * s1[5] == Int64(w),
+              let t = only(r1.outputs[0]), t.opType == "Transpose", let perm = t.ints("perm"), perm.count == 6,
+              Array(perm[0..<3]) == [0, 2, 4], Set(perm[3..<6]) == [1, 3, 5],
+              let r2 = only(t.outputs[0]), r2.opType == "Reshape", r2.inputs.count == 2,
+              let s2 = constant(g, r2.inputs[1])?.integers(), s2.count == 3,
+              let mm = only(r2.outputs[0]), mm.opType == "MatMul", mm.inputs.count == 2, mm.inputs[0] == r2.outputs[0],
+              let wT = constant(g, mm.inputs[1]), wT.dims.count == 2, let wv = wT.floats() else { continue }
+        let (ph, pw) = (Int(s1[3]), Int(s1[5]))
+        let k = c * ph * pw, d = wT.dims[1]
+        guard wT.dims[0] == k, s2[2] == Int64(k) || s2[2] == -1,
+              let mmIndex = g.nodes.firstIndex(where: { $0.outputs == mm.outputs }) else { continue }
+        // Row index of (channel, i, j) in W: row-major over the transposed axes perm[3..5].
+        let size: [Int64: Int] = [1: c, 3: ph, 5: pw]
+        var kernel = [Float](repeating: 0, count: d * k)
+        for ch in 0..<c { for i in 0..<ph { for j in 0..<pw {
+          let coord: [Int64: Int] = [1: ch, 3: i, 5: j]
+          var row = 0
+          for a in perm[3..<6] { row = row * (size[a] ?? 1) + (coord[a] ?? 0) }
+          for o in 0..<d { kernel[((o * c + ch) * ph + i) * pw + j] = wv[row * d + o] }
+        } } }
+        var names = NameAllocator(g)
+        let wName = names.fresh(mm.inputs[1] + "_conv")
+        let convOut = names.fresh(mm.outputs[0] + "_conv")
+        let flatShape = names.fresh(mm.outputs[0] + "_shape")
+        let flatOut = names.fresh(mm.outputs[0] + "_flat")
+        g.setInitializer(wName, Tensor.float32([d, c, ph, pw], kernel))
+        g.setInitializer(flatShape, Tensor.int64([3], [0, Int64(d), -1]))
+        var conv = Node(name: mm.name.isEmpty ? "" : mm.name + "_conv", opType: "Conv",
+                        inputs: [input.name, wName], outputs: [convOut])
+        conv[attribute: "kernel_shape"] = .ints([Int64(ph), Int64(pw)])
+        conv[attribute: "strides"] = .ints([Int64(ph), Int64(pw)])
+        let flat = Node(name: mm.name.isEmpty ? "" : mm.name + "_flatten", opType: "Reshape",
+                        inputs: [convOut, flatShape], outputs: [flatOut])
+        var tr = Node(name: mm.name.isEmpty ? "" : mm.name + "_tokens", opType: "Transpose",
+                      inputs: [flatOut], outputs: mm.outputs)
+        tr[attribute: "perm"] = .ints([0, 2, 1])
+        // The MatMul's slot gets the three new nodes (its inputs are all earlier); the patchify
+        // nodes before it go.
+        g.nodes.replaceSubrange(mmIndex...mmIndex, with: [conv, flat, tr])
+        let dead = Set([r1.outputs[0], t.outputs[0], r2.outputs[0]])
+        g.nodes.removeAll { $0.outputs.contains(where: dead.contains) }
+        return true
+      }
+    }
+    return false
+  }
+
+
   /// Index and patch size of the patch-embedding Conv.
   static func findPatchEmbedding(_ g: Graph, file: String) throws -> (Int, Int, Int) {
     let inputNames = Set(g.runtimeInputs.map(\.name))
@@ -283,7 +355,10 @@ public enum PatchAdapt {
         let n = g.nodes[c]
         if n.opType == "Add", n.inputs.count == 2 {
           let other = n.inputs[0] == v ? 1 : 0
-          if let t = constant(g, n.inputs[other]), t.dtype.isFloat, t.dims.count >= 2 { return (c, other) }
+          if let t = constant(g, n.inputs[other]), t.dtype.isFloat {
+            if t.dims.count >= 2 { return (c, other) }
+            frontier += n.outputs  // a bias [D]: not the position embedding, look further
+          }
         }
         if passThrough.contains(n.opType) { frontier += n.outputs.filter { !$0.isEmpty } }
       }

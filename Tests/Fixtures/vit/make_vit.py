@@ -15,6 +15,9 @@ Files:
   vit_posfirst_p8.onnx                    position embedding added before the class token
                                           is concatenated (big_vision order), and the
                                           tokens reshaped with [1, D, 16], not [1, D, -1]
+  vit_linear_p8.onnx                      the patch embedding in "patchify" form: Reshape to
+                                          [1, 3, 4, 8, 4, 8], Transpose to (gh, gw, ph, pw, c),
+                                          Reshape to [1, 16, 192], MatMul + Add
   bad_nopatch.onnx                        a 3x3 stride-1 Conv stem: no patch embedding
   bad_posemb.onnx                         position embedding with 15 tokens for a 4x4 grid
 """
@@ -103,7 +106,7 @@ class Builder:
         return self.op("Add", [x, h])
 
 
-def vit(patch, seed=1, posfirst=False, bad_posemb=False, nopatch=False):
+def vit(patch, seed=1, posfirst=False, bad_posemb=False, nopatch=False, linear=False):
     b = Builder(seed)
     grid = IMAGE // patch
     n = grid * grid
@@ -112,6 +115,19 @@ def vit(patch, seed=1, posfirst=False, bad_posemb=False, nopatch=False):
         f = b.op("Conv", ["image", w], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])
         f = b.op("GlobalAveragePool", [f])
         logits = b.op("Flatten", [f], "logits", axis=1)
+    elif linear:
+        # big_vision-style patchify: [1, 3, g, p, g, p] -> [1, g, g, p, p, 3] -> [1, N, p*p*3] @ W
+        t = b.op("Reshape", ["image", b.const("shape", np.array([1, 3, grid, patch, grid, patch], np.int64))])
+        t = b.op("Transpose", [t], perm=[0, 2, 4, 3, 5, 1])
+        t = b.op("Reshape", [t, b.const("shape", np.array([1, n, patch * patch * 3], np.int64))])
+        t = b.linear(t, patch * patch * 3, DIM)
+        cls = b.weight("cls_token", (1, 1, DIM), 0.5)
+        x = b.op("Add", [b.op("Concat", [cls, t], axis=1), b.weight("pos_embed", (1, n + 1, DIM), 0.5)])
+        for i in range(DEPTH):
+            x = b.block(x, n + 1, i % 2)
+        x = b.layernorm(x)
+        c = b.op("Gather", [x, b.const("idx", np.int64(0))], axis=1)
+        logits = b.linear(c, DIM, CLASSES)
     else:
         w = b.weight("patch_w", (DIM, 3, patch, patch), 1 / (patch * np.sqrt(3)))
         f = b.op("Conv", ["image", w, b.weight("patch_b", (DIM,), 0.1)], "patch_embed",
@@ -150,6 +166,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     models = {f"vit_p{p}.onnx": vit(p) for p in (4, 8, 16)}
     models["vit_posfirst_p8.onnx"] = vit(8, seed=2, posfirst=True)
+    models["vit_linear_p8.onnx"] = vit(8, seed=3, linear=True)
     models["bad_nopatch.onnx"] = vit(8, nopatch=True)
     models["bad_posemb.onnx"] = vit(8, bad_posemb=True)
     for name, m in models.items():
