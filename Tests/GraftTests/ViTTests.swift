@@ -123,6 +123,39 @@ import Testing
     #expect(a.mismatch == nil && a.maxAbs <= 1e-4 * a.maxRef, "\(a)")
   }
 
+  /// A decomposed LayerNorm without the affine part, squaring with `Mul(d, d)`, fuses (scale
+  /// ones, no bias); the same pattern over a non-last axis does not. Both agree with
+  /// onnxruntime.
+  @Test(arguments: [-1, 1])
+  func layerNormVariantsFuseOnlyOverTheLastAxis(_ axis: Int) throws {
+    func c(_ name: String, _ v: Float) -> (String, Tensor) { (name, Tensor.float32([], [v])) }
+    var nodes: [Node] = []
+    func op(_ type: String, _ inputs: [String], _ out: String, axes: [Int64]? = nil) {
+      var n = Node(name: out, opType: type, inputs: inputs, outputs: [out])
+      if let axes { n[attribute: "axes"] = .ints(axes) }
+      nodes.append(n)
+    }
+    op("MatMul", ["x", "w"], "h")
+    op("ReduceMean", ["h"], "m", axes: [Int64(axis)])
+    op("Sub", ["h", "m"], "d")
+    op("Mul", ["d", "d"], "sq")
+    op("ReduceMean", ["sq"], "v", axes: [Int64(axis)])
+    op("Add", ["eps", "v"], "e")
+    op("Sqrt", ["e"], "s")
+    op("Div", ["d", "s"], "y")
+    let g = Graph(name: "ln", nodes: nodes, inputs: [S.input("x", .float32, [2, 5, 6])],
+                  outputs: [S.output("y", .float32, [2, 5, 6])],
+                  initializers: [("w", S.random([6, 6], seed: 4)), c("eps", 1e-5)])
+    let model = Model(graph: g, opsetImports: [OpsetImport(domain: "", version: 14)])
+    let ops = try Driver.compile(model, options: CompileOptions(checkInvariants: true)).graph.nodes.map(\.opType)
+    #expect(ops.contains("LayerNormalization") == (axis == -1), "\(ops)")
+    let x = S.random([2, 5, 6], seed: 9)
+    let mine = try #require(try S.runGraft(g, ["x": x], opset: 14).first?.tensor)
+    let ref = try #require(try S.runReference(g, ["x": x], opset: 14).first?.tensor)
+    let a = Agreement.measure(mine, ref)
+    #expect(a.mismatch == nil && a.maxAbs <= 1e-4 * a.maxRef, "\(a)")
+  }
+
   // MARK: - adapt-patch
 
   /// Every patch size 4/8/16 adapted to the two others: the adapted ONNX runs in onnxruntime

@@ -15,13 +15,19 @@
 #include <string.h>
 #include <time.h>
 
+/* 64-byte-aligned allocation (posix_memalign: C99 has no aligned_alloc), NULL on failure. */
+static void *alloc64(size_t n) {
+  void *p = NULL;
+  return posix_memalign(&p, 64, n ? n : 64) == 0 ? p : NULL;
+}
+
 static void *read_all(const char *path, size_t *bytes) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   fseek(f, 0, SEEK_SET);
-  void *p = aligned_alloc(64, ((size_t)n + 63) / 64 * 64 + 64);
+  void *p = alloc64((size_t)n + 64);
   if (p && fread(p, 1, (size_t)n, f) != (size_t)n) { free(p); p = NULL; }
   fclose(f);
   *bytes = (size_t)n;
@@ -51,12 +57,12 @@ int main(int argc, char **argv) {
   graft_model_sizes sizes;
   graft_status st = graft_model_probe(archive, ab, &sizes);
   if (st != GRAFT_OK) { fprintf(stderr, "probe: %s\n", graft_status_name(st)); return 1; }
-  void *weights = sizes.weights_bytes ? aligned_alloc(64, (sizes.weights_bytes + 63) / 64 * 64) : NULL;
+  void *weights = sizes.weights_bytes ? alloc64((size_t)sizes.weights_bytes) : NULL;
   graft_model m;
   st = graft_model_open(&m, archive, ab, weights, (size_t)sizes.weights_bytes);
   if (st != GRAFT_OK) { fprintf(stderr, "open: %s\n", graft_status_name(st)); return 1; }
   size_t arena_bytes = (size_t)graft_model_arena_bytes(&m);
-  void *arena = aligned_alloc(64, (arena_bytes + 63) / 64 * 64 + 64);
+  void *arena = alloc64(arena_bytes + 64);
   graft_session s;
   st = graft_session_init(&s, &m, arena, arena_bytes);
   if (st != GRAFT_OK) { fprintf(stderr, "session: %s\n", graft_status_name(st)); return 1; }
