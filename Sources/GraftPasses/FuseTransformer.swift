@@ -14,7 +14,8 @@ import GraftIR
 ///   broadcast when D is known). Without the Mul, gamma is ones; without the Add, no bias.
 /// - GELU: `Erf(x / √2)` (`Div(x, √2)` or `Mul(x, 1/√2)`), `a = Add(erf, 1)`, then
 ///   `Mul(Mul(x, a), 0.5)`, `Mul(Mul(x, 0.5), a)` or `Mul(x, Mul(a, 0.5))` → `Gelu(x)`
-///   (approximate = none). Constants match to 1e-4 relative.
+///   (approximate = none). The tanh form, `Tanh(√(2/π)·(x + 0.044715·Pow(x, 3)))` with the same
+///   `1 + t` and halving tails, → `Gelu(x; approximate = tanh)`. Constants match to 1e-4 relative.
 /// - Every intermediate value has only its pattern's readers, is not a graph output, and no
 ///   node of the pattern carries a fused activation; the fused node takes the last node's
 ///   place and output name, so topological order holds. Only float32 `x` (when its type is
@@ -31,7 +32,7 @@ public struct FuseTransformer: Pass {
     while i < graph.nodes.count {
       let op = graph.nodes[i].opType
       if op == "ReduceMean", fuseLayerNorm(at: i, &graph) { changed = true; continue }
-      if op == "Erf", fuseGelu(at: i, &graph) { changed = true; continue }
+      if op == "Erf" || op == "Tanh", fuseGelu(at: i, &graph) { changed = true; continue }
       i += 1
     }
     return changed
@@ -179,25 +180,47 @@ public struct FuseTransformer: Pass {
 
   private func fuseGelu(at i: Int, _ graph: inout Graph) -> Bool {
     let v = View(graph)
-    guard let erf = v.node(i, "Erf"), let dIn = erf.inputs.first, let dp = v.producers[dIn],
+    let isTanh = graph.nodes[i].opType == "Tanh"
+    guard let erf = v.node(i, isTanh ? "Tanh" : "Erf"), let dIn = erf.inputs.first, let dp = v.producers[dIn],
           v.soleReader(dIn) != nil else { return false }
-    // x / √2
     let pre = graph.nodes[dp]
     var x: String?
-    if v.node(dp, "Div") != nil, pre.inputs.count == 2, let c = v.scalar(pre.inputs[1]), Self.close(c, 2.0.squareRoot()) {
+    var head = [dp]
+    /// The operand of a two-input Mul (either order) whose other operand is the constant `c`.
+    func mulBy(_ n: Node, _ c: Double) -> String? {
+      guard n.opType == "Mul", n.inputs.count == 2 else { return nil }
+      if let k = v.scalar(n.inputs[1]), Self.close(k, c) { return n.inputs[0] }
+      if let k = v.scalar(n.inputs[0]), Self.close(k, c) { return n.inputs[1] }
+      return nil
+    }
+    if isTanh {
+      // tanh(√(2/π)·(x + 0.044715·x³))
+      guard v.node(dp, "Mul") != nil, let sum = mulBy(pre, (2.0 / Double.pi).squareRoot()),
+            let sp = v.producers[sum], let add = v.node(sp, "Add"), v.soleReader(sum) != nil, add.inputs.count == 2 else { return false }
+      for side in 0..<2 {
+        let cube = add.inputs[side], xs = add.inputs[1 - side]
+        guard let cp = v.producers[cube], v.node(cp, "Mul") != nil, v.soleReader(cube) != nil,
+              let p3 = mulBy(graph.nodes[cp], 0.044715), let pp = v.producers[p3], let pow = v.node(pp, "Pow"),
+              v.soleReader(p3) != nil, pow.inputs.count == 2, pow.inputs[0] == xs, v.scalar(pow.inputs[1]) == 3 else { continue }
+        x = xs
+        head += [sp, cp, pp]
+        break
+      }
+    } else if v.node(dp, "Div") != nil, pre.inputs.count == 2, let c = v.scalar(pre.inputs[1]), Self.close(c, 2.0.squareRoot()) {
+      // erf(x / √2)
       x = pre.inputs[0]
-    } else if v.node(dp, "Mul") != nil, pre.inputs.count == 2 {
-      if let c = v.scalar(pre.inputs[1]), Self.close(c, 0.5.squareRoot()) { x = pre.inputs[0] }
-      else if let c = v.scalar(pre.inputs[0]), Self.close(c, 0.5.squareRoot()) { x = pre.inputs[1] }
+    } else if v.node(dp, "Mul") != nil {
+      // erf(x · 1/√2)
+      x = mulBy(pre, 0.5.squareRoot())
     }
     guard let x, !x.isEmpty else { return false }
     if let t = graph.type(of: x), t.dtype != .float32 { return false }
-    // 1 + erf
+    // 1 + erf (or tanh)
     guard let r1 = v.soleReader(erf.outputs[0]), let add = v.node(r1[0], "Add"),
           let one = v.other(add, erf.outputs[0]), v.scalar(one) == 1 else { return false }
     let a = add.outputs[0]
     guard let r2 = v.soleReader(a), let mul = v.node(r2[0], "Mul"), let aOther = v.other(mul, a) else { return false }
-    var removed = [dp, i, r1[0], r2[0]]
+    var removed = head + [i, r1[0], r2[0]]
     var last = r2[0]
     if aOther == x {
       // Mul(x, a) then Mul(., 0.5)
@@ -219,7 +242,7 @@ public struct FuseTransformer: Pass {
     let out = graph.nodes[last].outputs[0]
     var gelu = Node(name: graph.nodes[last].name.isEmpty ? "" : graph.nodes[last].name + "_gelu",
                     opType: "Gelu", inputs: [x], outputs: [out])
-    gelu[attribute: "approximate"] = .string(Array("none".utf8))
+    gelu[attribute: "approximate"] = .string(Array((isTanh ? "tanh" : "none").utf8))
     graph.nodes[last] = gelu
     removed.removeAll { $0 == last }
     for r in Set(removed).sorted(by: >) { graph.nodes.remove(at: r) }

@@ -156,6 +156,51 @@ import Testing
     #expect(a.mismatch == nil && a.maxAbs <= 1e-4 * a.maxRef, "\(a)")
   }
 
+  /// GELU written out as exporters do: the Erf and tanh forms, with each of the three halving
+  /// tails, fuse into one activation and agree with onnxruntime.
+  @Test(arguments: [false, true], [0, 1, 2])
+  func geluFormsFuse(_ tanh: Bool, _ tail: Int) throws {
+    var nodes: [Node] = []
+    var inits: [(String, Tensor)] = [("w", S.random([8, 8], seed: 12))]
+    func k(_ name: String, _ v: Float) -> String { inits.append((name, Tensor.float32([], [v]))); return name }
+    func op(_ type: String, _ inputs: [String], _ out: String) {
+      nodes.append(Node(name: out, opType: type, inputs: inputs, outputs: [out]))
+    }
+    op("MatMul", ["x", "w"], "h")
+    if tanh {
+      op("Pow", ["h", k("three", 3)], "cube")
+      op("Mul", [k("c", 0.044715), "cube"], "cubec")
+      op("Add", ["h", "cubec"], "inner")
+      op("Mul", ["inner", k("s", Float((2.0 / Double.pi).squareRoot()))], "arg")
+      op("Tanh", ["arg"], "core")
+    } else {
+      op("Div", ["h", k("sqrt2", Float(2.0.squareRoot()))], "arg")
+      op("Erf", ["arg"], "core")
+    }
+    op("Add", [k("one", 1), "core"], "a")
+    switch tail {
+    case 0:
+      op("Mul", ["h", "a"], "ha")
+      op("Mul", ["ha", k("half", 0.5)], "y")
+    case 1:
+      op("Mul", ["a", k("half", 0.5)], "ah")
+      op("Mul", ["h", "ah"], "y")
+    default:
+      op("Mul", [k("half", 0.5), "h"], "hh")
+      op("Mul", ["hh", "a"], "y")
+    }
+    let g = Graph(name: "gelu", nodes: nodes, inputs: [S.input("x", .float32, [3, 8])],
+                  outputs: [S.output("y", .float32, [3, 8])], initializers: inits)
+    let model = Model(graph: g, opsetImports: [OpsetImport(domain: "", version: 14)])
+    let ops = try Driver.compile(model, options: CompileOptions(checkInvariants: true)).graph.nodes.map(\.opType)
+    #expect(ops == ["MatMul"], "\(ops)")
+    let x = Tensor.float32([3, 8], (0..<24).map { Float($0 - 12) / 3 })
+    let mine = try #require(try S.runGraft(g, ["x": x], opset: 14).first?.tensor)
+    let ref = try #require(try S.runReference(g, ["x": x], opset: 14).first?.tensor)
+    let a = Agreement.measure(mine, ref)
+    #expect(a.mismatch == nil && a.maxAbs <= 1e-4 * a.maxRef, "\(a)")
+  }
+
   // MARK: - adapt-patch
 
   /// Every patch size 4/8/16 adapted to the two others: the adapted ONNX runs in onnxruntime
