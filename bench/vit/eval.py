@@ -110,21 +110,21 @@ def main():
         if p == base:
             model = src
             row["pi"] = row["bilinear"] = row["resized"] = ort_accuracy(src, images, labels)
-            out = graft("adapt-patch", src, "--patch", str(p), "-o", os.path.join(w, f"same_{p}.onnx"))
+            out = graft(args, "adapt-patch", src, "--patch", str(p), "-o", os.path.join(w, f"same_{p}.onnx"))
         else:
             model = os.path.join(w, f"pi_{p}.onnx")
-            out = graft("adapt-patch", src, "--patch", str(p), "-o", model)
+            out = graft(args, "adapt-patch", src, "--patch", str(p), "-o", model)
             row["pi"] = ort_accuracy(model, images, labels)
             bil = os.path.join(w, f"bilinear_{p}.onnx")
-            graft("adapt-patch", src, "--patch", str(p), "--method", "bilinear", "-o", bil)
+            graft(args, "adapt-patch", src, "--patch", str(p), "--method", "bilinear", "-o", bil)
             row["bilinear"] = ort_accuracy(bil, images, labels)
             side = 32 * base // p
             res = os.path.join(w, f"resized_{p}.onnx")
-            graft("adapt-patch", src, "--patch", str(base), "--image", f"{side}x{side}", "-o", res)
+            graft(args, "adapt-patch", src, "--patch", str(base), "--image", f"{side}x{side}", "-o", res)
             row["resized"] = ort_accuracy(res, resize_images(images, side), labels)
         row["macs"] = int(re.search(r"MACs: \d+ -> (\d+)", out).group(1))
         archive = os.path.join(w, f"graft_{p}.graft")
-        graft("compile", model, "-o", archive)
+        graft(args, "compile", model, "-o", archive)
         row["graft_acc"], row["graft_us"] = graft_run(args, archive, images, labels, w)
         row["ort_us"] = ort_latency_us(model, images)
         rows.append(row)
