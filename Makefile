@@ -8,7 +8,7 @@ PY := .venv/bin/python
 GRAFT := .build/release/graft
 SAMPLE := samples/ppocr_mobile_v2_cls
 
-.PHONY: setup build build-debug demo test test-swift test-runtime test-conformance check-proto clean
+.PHONY: setup build build-debug build-tests demo test test-swift test-runtime test-conformance check-proto clean
 
 setup:
 	@scripts/setup.sh
@@ -26,8 +26,13 @@ demo: build
 	$(GRAFT) run out/demo/sample.graft --input x=$(SAMPLE).input_0.npy --output-dir out/demo
 	$(GRAFT) check $(SAMPLE).onnx --input x=$(SAMPLE).input_0.npy
 
-test: setup check-proto test-runtime test-conformance test-swift
+# Order: the Swift test build first (it also builds the debug `graft` the conformance runner
+# uses), then the C runtime tests, the conformance run, and the Swift tests last.
+test: setup check-proto build-tests test-runtime test-conformance test-swift
 	@echo "make test: all test groups passed"
+
+build-tests: setup
+	$(SWIFT) build --build-tests
 
 check-proto: setup
 	scripts/regen-proto.sh --check
@@ -36,12 +41,11 @@ test-runtime: setup
 	$(MAKE) -C runtime test
 	$(MAKE) -C runtime asan-test
 
-test-swift: setup
-	$(SWIFT) build --build-tests
+test-swift: build-tests
 	$(SWIFT) test --skip-build
 
-test-conformance: build
-	$(PY) scripts/conformance.py --graft $(GRAFT)
+test-conformance: build-tests
+	$(PY) scripts/conformance.py --graft .build/debug/graft
 
 clean:
 	rm -rf .build out

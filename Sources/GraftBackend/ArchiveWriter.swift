@@ -135,7 +135,7 @@ public enum ArchiveWriter {
       table.u32(0)
       offset = MemoryPlanner.alignUp(offset + data.count)
     }
-    let fileBytes = offsets.last.map { $0 + sections.last!.1.count } ?? offset
+    let fileBytes = Array(zip(offsets, sections)).last.map { $0.0 + $0.1.1.count } ?? offset
 
     var header = ByteWriter()
     header.raw(magic)
@@ -151,11 +151,14 @@ public enum ArchiveWriter {
     var out = [UInt8](repeating: 0, count: fileBytes)
     out.withUnsafeMutableBytes { dst in
       guard let base = dst.baseAddress else { return }
-      header.bytes.withUnsafeBytes { base.copyMemory(from: $0.baseAddress!, byteCount: 64) }
-      table.bytes.withUnsafeBytes { (base + 64).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-      for (i, s) in sections.enumerated() where !s.1.isEmpty {
-        s.1.withUnsafeBytes { (base + offsets[i]).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+      func put(_ bytes: [UInt8], at offset: Int) {
+        bytes.withUnsafeBytes { src in
+          if let p = src.baseAddress, src.count > 0 { (base + offset).copyMemory(from: p, byteCount: src.count) }
+        }
       }
+      put(header.bytes, at: 0)
+      put(table.bytes, at: 64)
+      for (i, s) in sections.enumerated() { put(s.1, at: offsets[i]) }
     }
     return out
   }
@@ -167,11 +170,12 @@ public enum ArchiveWriter {
 
   public static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
     var c = crc32(0, nil, 0)
+    guard let base = bytes.baseAddress else { return UInt32(truncatingIfNeeded: c) }
     var i = 0
     let chunk = 1 << 30
     while i < bytes.count {
       let n = min(chunk, bytes.count - i)
-      c = crc32(c, bytes.baseAddress!.advanced(by: i).assumingMemoryBound(to: Bytef.self), uInt(n))
+      c = crc32(c, base.advanced(by: i).assumingMemoryBound(to: Bytef.self), uInt(n))
       i += n
     }
     return UInt32(truncatingIfNeeded: c)

@@ -126,6 +126,13 @@ public enum Compiler {
       ioOutputs.append(i)
     }
     let ioInputs = runtimeInputs.compactMap { index[$0] }
+    // Constant outputs: the arena copy carries the output's name, the weight a derived one.
+    for o in graph.outputs.map(\.name) where inits[o] != nil {
+      if let w = index[o], let c = index[o + "#output"] {
+        tensors[w].name = o + "#const"
+        tensors[c].name = o
+      }
+    }
 
     // Kernel checks and scratch sizes (all failures collected).
     var checkErrors: [GraftError] = []

@@ -6,8 +6,8 @@
 /// - Sizes are rounded up to `alignment` (64) and every offset is a multiple of it.
 /// - `plan` runs greedy-by-size placement (TFLM's "greedy by size": sort by size descending,
 ///   put each buffer at the lowest offset where it does not overlap any already placed buffer
-///   that is live at the same time) under a few orderings and keeps the smallest arena.
-///   Cost O(n²) per ordering.
+///   that is live at the same time) and, if that is above the lower bound, a few other
+///   orderings and a best-fit gap choice; it keeps the smallest arena. Cost O(n²) per try.
 /// - `lowerBound` is the largest total of live bytes at any one time: no plan can be smaller.
 public enum MemoryPlanner {
   public static let alignment = 64
@@ -33,7 +33,7 @@ public enum MemoryPlanner {
 
   public static func alignUp(_ x: Int) -> Int { (x + alignment - 1) / alignment * alignment }
 
-  public static func plan(_ buffers: [Buffer]) -> Result {
+  public static func plan(_ buffers: [Buffer], perturbations: Int = 64) -> Result {
     let lb = lowerBound(buffers)
     let idx = Array(buffers.indices)
     let orders: [[Int]] = [
@@ -56,19 +56,44 @@ public enum MemoryPlanner {
         if x.first != y.first { return x.first < y.first }
         return x.size != y.size ? x.size > y.size : a < b
       },
+      // longest lifetime first, then size
+      idx.sorted { a, b in
+        let x = buffers[a], y = buffers[b]
+        if x.last - x.first != y.last - y.first { return x.last - x.first > y.last - y.first }
+        return x.size != y.size ? x.size > y.size : a < b
+      },
     ]
     var best: (offsets: [Int], arena: Int)?
-    for order in orders {
-      let r = place(buffers, order: order)
-      if best == nil || r.arena < best!.arena { best = r }
-      if r.arena == lb { break }
+    search: for bestFit in [false, true] {
+      for order in orders {
+        let r = place(buffers, order: order, bestFit: bestFit)
+        if r.arena < (best?.arena ?? Int.max) { best = r }
+        if r.arena == lb { break search }
+      }
+    }
+    // Still above the bound: perturbed size orders (deterministic seed), a cheap local search.
+    if let b = best, b.arena > lb, buffers.count > 1 {
+      var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+      for _ in 0..<perturbations {
+        var keys = [Double](repeating: 0, count: buffers.count)
+        for i in buffers.indices {
+          state = state &* 6364136223846793005 &+ 1442695040888963407
+          let noise = Double(state >> 11) / Double(1 << 53)
+          keys[i] = Double(alignUp(buffers[i].size)) * (0.7 + 0.6 * noise)
+        }
+        let order = idx.sorted { keys[$0] != keys[$1] ? keys[$0] > keys[$1] : $0 < $1 }
+        let r = place(buffers, order: order, bestFit: state & 1 == 0)
+        if r.arena < (best?.arena ?? Int.max) { best = r }
+        if r.arena == lb { break }
+      }
     }
     let b = best ?? ([], 0)
     return Result(offsets: b.offsets, arenaBytes: b.arena, lowerBound: lb)
   }
 
-  /// Greedy placement in the given order.
-  static func place(_ buffers: [Buffer], order: [Int]) -> (offsets: [Int], arena: Int) {
+  /// Greedy placement in the given order: each buffer goes to the lowest gap that fits
+  /// (first fit) or the smallest gap that fits, else the top (best fit).
+  static func place(_ buffers: [Buffer], order: [Int], bestFit: Bool = false) -> (offsets: [Int], arena: Int) {
     var offsets = Array(repeating: 0, count: buffers.count)
     var placed: [Int] = []
     var arena = 0
@@ -81,12 +106,17 @@ public enum MemoryPlanner {
       }
       let live = placed.filter { buffers[$0].overlapsInTime(b) }.sorted { offsets[$0] < offsets[$1] }
       var candidate = 0
+      var chosen: (offset: Int, gap: Int)?
       for j in live {
         let o = offsets[j], s = alignUp(buffers[j].size)
-        if candidate + size <= o { break }
+        if candidate + size <= o {
+          let gap = o - candidate
+          if !bestFit { chosen = (candidate, gap); break }
+          if gap < (chosen?.gap ?? Int.max) { chosen = (candidate, gap) }
+        }
         candidate = max(candidate, o + s)
       }
-      offsets[i] = candidate
+      offsets[i] = chosen?.offset ?? candidate
       placed.append(i)
       arena = max(arena, candidate + size)
     }

@@ -38,7 +38,10 @@ public enum KernelRunner {
     }
     let lowered = try Lowering(graph: g, file: file, opset: opset).lower(node)
     let results = try run(lowered, values: values, types: types, file: file)
-    return outs.map { results[$0]! }
+    return try outs.map { name in
+      guard let t = results[name] else { throw GraftError(.invalid, at: loc, "kernel produced no '\(name)'") }
+      return t
+    }
   }
 
   /// Runs a lowered node: every input must be in `values`, every output's type in `types` (or

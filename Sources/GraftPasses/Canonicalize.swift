@@ -7,7 +7,8 @@ import GraftIR
 /// - No `Constant` nodes: each becomes an initializer named after its output.
 /// - `Dropout` is `Identity` (inference) unless its mask output is used.
 /// - `Slice(data, starts, ends[, axes[, steps]])`: starts/ends/axes are inputs.
-/// - `Squeeze(x[, axes])`, `Unsqueeze(x, axes)`, `Split(x[, split])`: axes/split are inputs.
+/// - `Squeeze(x[, axes])`, `Unsqueeze(x, axes)`: axes are inputs. `Split(x, split)` with sizes
+///   as an input, or `Split(x)` with `num_outputs` (equal split) always set.
 /// - `Pad(x, pads[, constant_value])` with `mode` as attribute.
 /// - `Clip(x[, min[, max]])`: min/max are scalar inputs ("" when absent).
 /// - `ReduceX(x[, axes])` for every reduction (the opset-18 form), `keepdims` and
@@ -156,6 +157,10 @@ private struct Rewriter {
         if let split = node.ints("split"), node.inputs.count == 1 {
           node.inputs.append(addInts(&g, base + "_split", split))
           node[attribute: "split"] = nil
+          changed = true
+        } else if node.inputs.count == 1 || node.inputs[1].isEmpty, node.int("num_outputs") == nil {
+          // Equal split into the outputs: opset 18 spells it num_outputs.
+          node[attribute: "num_outputs"] = .int(Int64(node.outputs.count))
           changed = true
         }
       case "Pad":

@@ -12,8 +12,9 @@ import GraftKernels
 ///   `ConstantOfShape`, which is a fill, not a kernel;
 /// - a node folds only when the types of all its outputs are known (from `valueInfo`, which
 ///   ShapeInference fills) and their total size is at most `maxOutputBytes` (default 64 MiB).
-///   `ConstantOfShape` ignores the limit: the ONNX backend `light_*` models build all their
-///   weights that way (VGG19: 574 MB);
+///   `ConstantOfShape` has its own, larger limit `maxFillBytes` (default 2 GiB per tensor): the
+///   ONNX backend `light_*` models build all their weights that way (VGG19: 574 MB in all,
+///   411 MB for one tensor); a larger fill stays a node;
 /// - an evaluator error of kind `.unsupported` (no kernel for that op or dtype) leaves the node
 ///   in place; any other error is thrown (the model is inconsistent) and names the node.
 /// Cost: one evaluation per folded node; output bytes are allocated once.
@@ -27,10 +28,12 @@ public struct ConstantFolding: Pass {
   /// nil: the C runtime (`KernelRunner`).
   public var evaluator: Evaluator?
   public var maxOutputBytes: Int
+  public var maxFillBytes: Int
 
-  public init(evaluator: Evaluator? = nil, maxOutputBytes: Int = 64 << 20) {
+  public init(evaluator: Evaluator? = nil, maxOutputBytes: Int = 64 << 20, maxFillBytes: Int = 2 << 30) {
     self.evaluator = evaluator
     self.maxOutputBytes = maxOutputBytes
+    self.maxFillBytes = maxFillBytes
   }
 
   static let nondeterministic: Set<String> = [
@@ -164,6 +167,7 @@ public struct ConstantFolding: Pass {
       element = Array(UnsafeRawBufferPointer(rebasing: v.storage.bytes[0..<size]))
     }
     let size = element.count
+    if count > maxFillBytes / max(size, 1) { return nil }
     let storage = TensorStorage(count: count * size) { buf in
       if element.allSatisfy({ $0 == 0 }) { return }  // already zero-filled
       guard let base = buf.baseAddress else { return }

@@ -72,7 +72,7 @@ public struct FoldBatchNorm: Pass {
     let producer = graph.nodes[p]
     guard producer.domain.isEmpty || producer.domain == "ai.onnx", producer.outputs.first == x,
           producer[attribute: "graft.act"] == nil else { return false }
-    var names = NameAllocator(graph)
+    var names = NameAllocator()
     switch producer.opType {
     case "Conv":
       guard let w = floatInit(producer, 1, graph), w.dims.count >= 3, w.dims[0] == s.count,
@@ -142,7 +142,7 @@ public struct FoldBatchNorm: Pass {
       var mm = producer
       setWeight(&mm, 1, Tensor.float32(dims: w.dims, rounding: scaleColumns(w.values(as: Float.self), rows: w.dims[0], cols: w.dims[1], scale: s, alongRows: false)), &graph, &names)
       graph.nodes[p] = mm
-      let biasName = names.fresh((bn.name.isEmpty ? bn.outputs[0] : bn.name) + "_bnfold_bias")
+      let biasName = names.fresh((bn.name.isEmpty ? bn.outputs[0] : bn.name) + "_bnfold_bias", in: graph)
       graph.setInitializer(biasName, Tensor.float32(dims: [s.count], rounding: t))
       graph.nodes[j] = Node(name: bn.name, opType: "Add", inputs: [x, biasName], outputs: [bn.outputs[0]])
       return true
@@ -221,7 +221,7 @@ public struct FoldBatchNorm: Pass {
       return
     }
     let base = old.isEmpty ? (node.name.isEmpty ? node.outputs[0] : node.name) + "_bias" : old + "_bnfold"
-    let fresh = names.fresh(base)
+    let fresh = names.fresh(base, in: graph)
     graph.setInitializer(fresh, tensor)
     node.inputs[slot] = fresh
   }

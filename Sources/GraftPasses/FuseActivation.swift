@@ -8,11 +8,16 @@ import GraftIR
 /// disappears; the producer gets the attributes `graft.act` (int, GRAFT_ACT_* code),
 /// `graft.act_alpha` and `graft.act_beta` (floats, only for activations with parameters) and
 /// writes the activation's output name. A two-input `Sum` producer becomes that `Add` (same
-/// semantics, and Add is the kernel that takes the activation). Two decomposed patterns fuse the same way:
+/// semantics, and Add is the kernel that takes the activation). Decomposed forms fuse the same
+/// way:
 /// - SiLU `Mul(x, Sigmoid(x))` (either operand order) → GRAFT_ACT_SILU on x's producer;
 /// - HardSwish `Mul(x, HardSigmoid(x; alpha = 1/6, beta = 0.5))` → GRAFT_ACT_HARD_SWISH on x's
 ///   producer, or, when that producer cannot take it and the opset is ≥ 14, one `HardSwish`
 ///   node instead of the two.
+/// - HardSwish as arithmetic `Mul(x, Clip(Add(x, 3), 0, 6)) / 6` (Paddle's `hard_swish`; the
+///   `/ 6` may be `* (1/6)`, the Clip may already be fused into the Add as GRAFT_ACT_CLIP
+///   0..6, operands of Add/Mul in either order) → GRAFT_ACT_HARD_SWISH on x's producer, or one
+///   `HardSwish` node when the producer cannot take it and the opset is ≥ 14.
 /// Conditions: the producer is an ai.onnx node with one output, of type float32 (Add and Mul
 /// (and Sum) must have that type in `valueInfo`; the others only have float kernels), without a
 /// fused activation already, and every intermediate value is read only inside the pattern and
@@ -44,6 +49,10 @@ public struct FuseActivation: Pass {
           continue
         }
         if node.opType == "Mul", try fuseGatedPattern(at: i, &graph, context) {
+          changed = true
+          continue
+        }
+        if node.opType == "Div" || node.opType == "Mul", fuseHardSwishArithmetic(at: i, &graph, context) {
           changed = true
           continue
         }
@@ -122,6 +131,67 @@ public struct FuseActivation: Pass {
     if graph.valueInfo[output] == nil, let t = graph.valueInfo[old] { graph.valueInfo[output] = t }
     graph.valueInfo[old] = nil
     graph.valueInfoOrder.removeAll { $0 == old }
+  }
+
+  /// The value of a one-element float initializer.
+  private func scalar(_ name: String, _ graph: Graph) -> Float? {
+    name.isEmpty ? nil : graph.initializer(name)?.scalarFloat
+  }
+
+  /// `Mul(x, Clip(Add(x, 3), 0, 6)) / 6` → HARD_SWISH (see the contract above). `d` is the
+  /// final Div (or Mul by 1/6).
+  private func fuseHardSwishArithmetic(at d: Int, _ graph: inout Graph, _ context: PassContext) -> Bool {
+    let last = graph.nodes[d]
+    guard last.inputs.count == 2, last.outputs.count == 1, !last.outputs[0].isEmpty,
+          last[attribute: "graft.act"] == nil else { return false }
+    var m = ""
+    if last.opType == "Div" {
+      guard scalar(last.inputs[1], graph) == 6 else { return false }
+      m = last.inputs[0]
+    } else {
+      for side in 0..<2 {
+        if let k = scalar(last.inputs[side], graph), abs(Double(k) - 1.0 / 6.0) <= 1e-7 { m = last.inputs[1 - side] }
+      }
+    }
+    let producers = graph.producers
+    guard !m.isEmpty, !graph.isGraphOutput(m), graph.useCount(m) == 1, let mi = producers[m] else { return false }
+    let mul = graph.nodes[mi]
+    guard mul.opType == "Mul", mul.domain.isEmpty || mul.domain == "ai.onnx", mul.inputs.count == 2,
+          mul.outputs == [m], mul[attribute: "graft.act"] == nil else { return false }
+    for side in 0..<2 {
+      let x = mul.inputs[side], gate = mul.inputs[1 - side]
+      guard !x.isEmpty, gate != x, !graph.isGraphOutput(gate), graph.useCount(gate) == 1,
+            let gi = producers[gate] else { continue }
+      var remove = [d, mi, gi]
+      var addIndex = gi
+      let gateNode = graph.nodes[gi]
+      if gateNode.opType == "Clip" {
+        guard let act = activation(gateNode, graph), act.0 == .clip, act.1 == 0, act.2 == 6,
+              let t = gateNode.inputs.first, !t.isEmpty, !graph.isGraphOutput(t), graph.useCount(t) == 1,
+              let ai = producers[t], graph.nodes[ai][attribute: "graft.act"] == nil else { continue }
+        addIndex = ai
+        remove.append(ai)
+      } else {
+        guard gateNode.int("graft.act") == Code.clip.rawValue, gateNode.float("graft.act_alpha") == 0,
+              gateNode.float("graft.act_beta") == 6 else { continue }
+      }
+      let add = graph.nodes[addIndex]
+      guard add.opType == "Add", add.domain.isEmpty || add.domain == "ai.onnx", add.inputs.count == 2,
+            (add.inputs[0] == x && scalar(add.inputs[1], graph) == 3) || (add.inputs[1] == x && scalar(add.inputs[0], graph) == 3)
+      else { continue }
+      if let p = fusableProducer(of: x, readers: 2, graph) {
+        fuse((.hardSwish, nil, nil), into: p, output: last.outputs[0], &graph)
+        // fuse() edits node p in place, so the indices in `remove` still hold.
+        for k in remove.sorted(by: >) { graph.nodes.remove(at: k) }
+        return true
+      }
+      if context.onnxOpset >= 14 {
+        graph.nodes[d] = Node(name: last.name, opType: "HardSwish", inputs: [x], outputs: last.outputs)
+        for k in remove.filter({ $0 != d }).sorted(by: >) { graph.nodes.remove(at: k) }
+        return true
+      }
+    }
+    return false
   }
 
   /// `Mul(x, Sigmoid(x))` → SILU and `Mul(x, HardSigmoid(x; 1/6, 0.5))` → HARD_SWISH.

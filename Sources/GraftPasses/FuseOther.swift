@@ -3,7 +3,7 @@ import GraftIR
 /// Small local fusions that pay off on the corpus.
 ///
 /// Contract:
-/// - `Conv → Mul(., c)` with a constant per-output-channel (or one-element) float32 `c` scales
+/// - `Conv → Mul(., c)` (or `Mul(c, .)`) with a constant per-output-channel (or one-element) float32 `c` scales
 ///   the Conv's weights and bias; `Conv → Add(., c)` adds `c` to the bias. `c` must broadcast
 ///   as [1, M, 1, ...] against the Conv output (rank ≤ the output rank, every dim 1 except the
 ///   channel dim, which is 1 or M). `ConvTranspose → Add(., c)` adds `c` to the bias too.
@@ -24,21 +24,38 @@ public struct FuseOther: Pass {
 
   public init() {}
 
+  /// Op types that end one of the patterns (checked first: it is cheap).
+  static let secondOps: Set<String> = ["Mul", "Add", "Transpose", "Reshape"]
+
   public func run(_ graph: inout Graph, _ context: inout PassContext) throws -> Bool {
     var changed = false
     var i = 0
     while i < graph.nodes.count {
-      let node = graph.nodes[i]
+      var node = graph.nodes[i]
+      guard FuseOther.secondOps.contains(node.opType) else {
+        i += 1
+        continue
+      }
+      // Mul/Add are commutative: look at the non-constant operand (`Mul(c, conv)` in Paddle's
+      // exports). The swap is kept only if a fold then removes the node.
+      let original = node
+      if (node.opType == "Mul" || node.opType == "Add"), node.inputs.count == 2,
+         graph.initializer(node.inputs[0]) != nil, graph.initializer(node.inputs[1]) == nil {
+        node.inputs.swapAt(0, 1)
+        graph.nodes[i] = node
+      }
       guard node.domain.isEmpty || node.domain == "ai.onnx", node.outputs.count == 1,
             let first = node.inputs.first, !first.isEmpty,
             !graph.isGraphOutput(first), graph.useCount(first) == 1,
             let p = graph.producers[first] else {
+        graph.nodes[i] = original
         i += 1
         continue
       }
       let producer = graph.nodes[p]
       guard producer.domain.isEmpty || producer.domain == "ai.onnx", producer.outputs == [first],
             producer[attribute: "graft.act"] == nil else {
+        graph.nodes[i] = original
         i += 1
         continue
       }
@@ -59,6 +76,7 @@ public struct FuseOther: Pass {
         changed = true
         continue
       }
+      graph.nodes[i] = original
       i += 1
     }
     return changed
@@ -93,7 +111,7 @@ public struct FuseOther: Pass {
             b.byteCount == m * 4 else { return false }
       bias = b.values(as: Float.self).map { Double($0) }
     }
-    var names = NameAllocator(graph)
+    var names = NameAllocator()
     var updated = conv
     if op.opType == "Mul" {
       let per = w.count / m
@@ -137,7 +155,7 @@ public struct FuseOther: Pass {
           let c = perChannel(op.inputs[1], rank: rank, channels: scale.count, graph) else { return false }
     let sv = scale.values(as: Float.self).map { Double($0) }, bv = bias.values(as: Float.self).map { Double($0) }
     let m = scale.count
-    var names = NameAllocator(graph)
+    var names = NameAllocator()
     var updated = bn
     if op.opType == "Mul" {
       put(&updated, 1, Tensor.float32(dims: scale.dims, rounding: (0..<m).map { sv[$0] * c[$0] }), &graph, &names)
@@ -151,7 +169,7 @@ public struct FuseOther: Pass {
 
   private func mergeTransposes(_ p: Int, _ i: Int, _ graph: inout Graph) -> Bool {
     let a = graph.nodes[p], b = graph.nodes[i]
-    guard let p1 = a.ints("perm"), let p2 = b.ints("perm"), p1.count == p2.count,
+    guard a.inputs.count == 1, let p1 = a.ints("perm"), let p2 = b.ints("perm"), p1.count == p2.count,
           Set(p1) == Set(0..<Int64(p1.count)), Set(p2) == Set(0..<Int64(p2.count)) else { return false }
     let composed = p2.map { p1[Int($0)] }
     var merged = a
@@ -186,7 +204,7 @@ public struct FuseOther: Pass {
       graph.setInitializer(old, tensor)
       return
     }
-    let fresh = names.fresh(old.isEmpty ? (node.name.isEmpty ? node.outputs[0] : node.name) + "_bias" : old + "_fused")
+    let fresh = names.fresh(old.isEmpty ? (node.name.isEmpty ? node.outputs[0] : node.name) + "_bias" : old + "_fused", in: graph)
     graph.setInitializer(fresh, tensor)
     node.inputs[slot] = fresh
   }

@@ -51,6 +51,12 @@ public struct Pipeline: Sendable {
   /// Names of the passes in order (duplicates kept), for `--dump-after` help and errors.
   public var passNames: [String] { passes.map(\.name) }
 
+  /// The portable pass called `name` (`graft convert --passes a,b`), or nil. Constant folding
+  /// gets the C runtime evaluator.
+  public static func pass(named name: String) -> (any Pass)? {
+    portable().passes.first { $0.name == name }
+  }
+
   public func run(_ graph: inout Graph, _ context: inout PassContext, dumpAfter: String? = nil,
                   dump: ((String) -> Void)? = nil) throws -> [String] {
     if let dumpAfter, !passes.contains(where: { $0.name == dumpAfter }) {
@@ -60,7 +66,8 @@ public struct Pipeline: Sendable {
     }
     var log: [String] = []
     var dumped = false
-    for round in 1...maxRounds {
+    let rounds = max(1, maxRounds)
+    for round in 1...rounds {
       var roundChanged = false
       for pass in passes {
         let nodesBefore = graph.nodes.count
@@ -107,10 +114,10 @@ public struct Pipeline: Sendable {
         }
       }
       if !roundChanged { return log }
-      if round == maxRounds { break }
+      if round == rounds { break }
     }
     throw GraftError(.invalid, at: Location(file: context.file),
-                     "pass pipeline did not converge after \(maxRounds) rounds (some pass keeps changing the graph)")
+                     "pass pipeline did not converge after \(rounds) rounds (some pass keeps changing the graph)")
   }
 }
 
@@ -182,22 +189,21 @@ extension Graph {
   }
 }
 
-/// Picks names not yet used in a graph: `base`, else `base_1`, `base_2`, ...
+/// Picks names not yet used in a graph: `base`, else `base_1`, `base_2`, ... The graph's names
+/// are collected on the first call only (most rewrites never need a fresh name).
 struct NameAllocator {
-  private var taken: Set<String>
+  private var taken: Set<String>?
 
-  init(_ graph: Graph) {
-    taken = graph.definedNames
-  }
-
-  mutating func fresh(_ base: String) -> String {
+  mutating func fresh(_ base: String, in graph: Graph) -> String {
+    var used = taken ?? graph.definedNames
     var name = base
     var k = 0
-    while taken.contains(name) {
+    while used.contains(name) {
       k += 1
       name = "\(base)_\(k)"
     }
-    taken.insert(name)
+    used.insert(name)
+    taken = used
     return name
   }
 }

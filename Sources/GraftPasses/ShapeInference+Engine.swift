@@ -125,23 +125,27 @@ struct InferenceEngine {
       }
       if !node.subgraphs.isEmpty {
         // An If with a constant condition: only the taken branch is inferred (the other one
-        // may not even be valid at these shapes). Otherwise a branch that fails to infer is
+        // may not even be valid at these shapes). Otherwise a subgraph that fails to infer is
         // left untyped: errors surface once FoldIf has spliced the branch that runs.
         var skip: String?
         if isONNX, node.opType == "If", let c = node.inputs.first.flatMap({ scope.consts[$0] })?.integers()?.first {
           skip = c != 0 ? "else_branch" : "then_branch"
         }
-        let strict = isONNX && node.opType != "If"
+        // Loop/Scan bodies are not compiled (unsupportedOps lists them): never fatal either.
         for k in node.attributes.indices where node.attributes[k].name != skip {
           switch node.attributes[k].value {
           case .graph(var sub):
+            let saved = changed
             do {
               try infer(&sub, outer: scope)
               node.attributes[k].value = .graph(sub)
-            } catch where !strict {}
+            } catch {
+              changed = saved  // the subgraph is left as it was
+            }
           case .graphs(var subs):
             for j in subs.indices {
-              do { try infer(&subs[j], outer: scope) } catch where !strict {}
+              let (saved, original) = (changed, subs[j])
+              do { try infer(&subs[j], outer: scope) } catch { changed = saved; subs[j] = original }
             }
             node.attributes[k].value = .graphs(subs)
           default: break

@@ -288,6 +288,16 @@ extension InferenceEngine {
     }
   }
 
+  /// Output dtype of Conv-family nodes.
+  func outTypeFor(_ io: NodeIO) -> DType {
+    let t0 = io.dtype(0) ?? .float32
+    switch io.op {
+    case "ConvInteger": return .int32
+    case "QLinearConv": return io.dtype(7) ?? t0
+    default: return t0
+    }
+  }
+
   func convType(_ io: NodeIO) throws -> TensorType? {
     guard let t0 = io.type(0), let x = t0.shape else { return nil }
     let outType: DType = io.op == "ConvInteger" ? .int32 : (io.op == "QLinearConv" ? (io.dtype(7) ?? t0.dtype) : t0.dtype)
@@ -302,8 +312,15 @@ extension InferenceEngine {
     let sp = x.count - 2
     let group = Int(io.node.int("group") ?? 1)
     guard group >= 1 && group <= Int(Int32.max) else { throw io.fail("group \(group) is not positive") }
-    if let c = x[1].value, let wc = w[1].value, wc * group != c {
+    if let c = x[1].value, let wc = w[1].value, satMul(wc, group) != c {
       throw io.fail("input has \(c) channels; weight expects \(wc) x group \(group)")
+    }
+    // Kernel dims from the attribute, else from the weight; unknown weight dims leave the
+    // spatial output dims unknown (never guessed).
+    let kernelKnown = io.node.ints("kernel_shape") != nil || w[2...].allSatisfy { $0.value != nil }
+    guard kernelKnown else {
+      return TensorType(outTypeFor(io), Array(x.prefix(1)) + [io.op == "ConvTranspose" ? w[1].map { satMul($0, Int(io.node.int("group") ?? 1)) } : w[0]]
+                        + Array(repeating: unknownDim, count: x.count - 2))
     }
     let kernel = io.node.ints("kernel_shape")?.map(Int.init) ?? w[2...].map { $0.value ?? 1 }
     let (strides, dil, pads) = try windowParams(io, spatial: sp)
@@ -342,6 +359,13 @@ extension InferenceEngine {
     }
     let sp = x.count - 2
     let group = Int(io.node.int("group") ?? 1)
+    // Kernel dims from the attribute, else from the weight; unknown weight dims leave the
+    // spatial output dims unknown (never guessed).
+    let kernelKnown = io.node.ints("kernel_shape") != nil || w[2...].allSatisfy { $0.value != nil }
+    guard kernelKnown else {
+      return TensorType(outTypeFor(io), Array(x.prefix(1)) + [io.op == "ConvTranspose" ? w[1].map { satMul($0, Int(io.node.int("group") ?? 1)) } : w[0]]
+                        + Array(repeating: unknownDim, count: x.count - 2))
+    }
     let kernel = io.node.ints("kernel_shape")?.map(Int.init) ?? w[2...].map { $0.value ?? 1 }
     let (strides, dil, pads) = try windowParams(io, spatial: sp)
     let outPad = io.node.ints("output_padding")?.map(Int.init) ?? Array(repeating: 0, count: sp)

@@ -10,7 +10,8 @@ import GraftIR
 ///   mean_o = μ·Σ W_o + b_o and var_o = v·Σ W_o², pooled over channels.
 /// - BatchNormalization: uncovered channels get γ = 1, β = 0 and running mean/variance equal
 ///   to the incoming moments (so they normalize in inference mode); output moments from the
-///   actual per-channel parameters.
+///   actual per-channel parameters. Layer/Instance/GroupNormalization: uncovered γ = 1,
+///   β = 0; output moments of γ·z + β with z ~ (0, 1).
 /// - Activations by Gaussian integration (ReLU in closed form), x·sigmoid(x) as SiLU;
 ///   Add/Sum μ=Σμ, v=Σv; Sub; Mul μ=Πμ, v=Π(v+μ²)−Πμ²; Concat weighted by axis sizes;
 ///   AveragePool (μ, v/k); MaxPool by the order statistics of k normals; global pooling over
@@ -45,9 +46,11 @@ struct AnalyticInit {
       let x = node.inputs.first.flatMap { moments($0) } ?? inputMoments
       var y: Moments? = nil
       if let layer = layerAt[index] {
-        y = layer.cls.kind == .batchNorm
-          ? batchNorm(layer, node, x, &store)
-          : dense(layer, node, x, &store, &rng)
+        switch layer.cls.kind {
+        case .batchNorm: y = batchNorm(layer, node, x, &store)
+        case .layerNorm, .instanceNorm, .groupNorm: y = affineNorm(layer, &store)
+        case .conv, .convTranspose, .linear: y = dense(layer, node, x, &store, &rng)
+        }
       } else {
         y = rule(node, x, moments, shapes, producers, graph)
       }
@@ -153,6 +156,21 @@ struct AnalyticInit {
       vars[c] = Double(g[c]) * Double(g[c]) * x.variance * inv * inv
     }
     return Self.pool(means, vars)
+  }
+
+  /// Layer/instance/group normalization: the normalized signal is (0, 1); uncovered scale
+  /// entries become 1 and shift entries 0; the output moments pool γ_c·z + β_c.
+  private func affineNorm(_ layer: Layer, _ store: inout ParamStore) -> Moments? {
+    guard let gp = layer.param(.scale), var g = store.values[gp.name], let gc = store.covered[gp.name] else { return nil }
+    for e in g.indices where !gc[e] { g[e] = 1 }
+    store.values[gp.name] = g
+    var b = [Float](repeating: 0, count: g.count)
+    if let bp = layer.param(.shift), var bv = store.values[bp.name], let bc = store.covered[bp.name] {
+      for e in bv.indices where !bc[e] { bv[e] = 0 }
+      store.values[bp.name] = bv
+      if bv.count == g.count { b = bv }
+    }
+    return Self.pool(b.map(Double.init), g.map { Double($0) * Double($0) })
   }
 
   private func rule(_ node: Node, _ x: Moments, _ moments: (String) -> Moments?, _ shapes: ShapeTracker,

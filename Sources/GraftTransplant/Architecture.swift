@@ -128,6 +128,9 @@ public struct Architecture: Sendable {
     return build(members, 0, root: true).items
   }
 
+  /// Graphs with more nodes than this skip the dataflow regions (their cost is quadratic).
+  static let maxNodesForRegions = 16384
+
   /// A residual region: the nodes between a fork and a join.
   struct Region {
     var bits: BitSet
@@ -139,6 +142,8 @@ public struct Architecture: Sendable {
   /// own ancestor). O(nodes²/64) words of work and memory.
   static func residualRegions(_ graph: Graph) -> [Region] {
     let n = graph.nodes.count
+    // n² bits: 32 MiB at the cap. Larger graphs use the name scopes alone.
+    guard n <= maxNodesForRegions else { return [] }
     let producers = graph.producers
     var constant = Set(graph.initializers.map(\.name))
     var ancestors: [BitSet] = []

@@ -6,9 +6,17 @@ public enum LayerKind: String, Sendable, Hashable {
   case convTranspose = "ConvTranspose"
   case linear = "Linear"
   case batchNorm = "BatchNorm"
+  /// LayerNormalization (scale and bias of the normalized shape).
+  case layerNorm = "LayerNorm"
+  /// InstanceNormalization and GroupNormalization (per-channel scale and bias).
+  case instanceNorm = "InstanceNorm"
+  case groupNorm = "GroupNorm"
 
   /// Conv, ConvTranspose and Linear: layers with a fan-in (DPIAT's "dimensional layers").
-  public var isDimensional: Bool { self != .batchNorm }
+  public var isDimensional: Bool { self == .conv || self == .convTranspose || self == .linear }
+
+  /// Normalization layers: their parameters are per-channel (or per-feature) vectors.
+  public var isNormalization: Bool { !isDimensional }
 }
 
 /// The matching class of a layer: kind, number of spatial axes (Conv1d vs Conv2d) and whether
@@ -21,7 +29,7 @@ public struct LayerClass: Sendable, Hashable, CustomStringConvertible {
   public var description: String {
     switch kind {
     case .conv, .convTranspose: return "\(kind.rawValue)\(spatialRank)d\(grouped ? "-grouped" : "")"
-    case .linear, .batchNorm: return kind.rawValue
+    default: return kind.rawValue
     }
   }
 }
@@ -43,7 +51,9 @@ public struct LayerParam: Sendable {
 }
 
 /// A parametric layer of a graph: Conv, ConvTranspose, Gemm / MatMul with a weight
-/// initializer (Linear), or BatchNormalization. All its parameters are float32 initializers.
+/// initializer (Linear), or a normalization (BatchNormalization with its running statistics,
+/// LayerNormalization, InstanceNormalization, GroupNormalization). All its parameters are
+/// float32 initializers.
 public struct Layer: Sendable {
   /// Index of the node in the graph's (topological) node list.
   public var nodeIndex: Int
@@ -139,6 +149,17 @@ extension Layer {
         layer = Layer(nodeIndex: index, name: node.displayName, opType: node.opType,
                       cls: LayerClass(kind: .batchNorm, spatialRank: 0, grouped: false),
                       shape: [channels], groups: 1, params: params, parentScope: [])
+      case "LayerNormalization", "InstanceNormalization", "GroupNormalization":
+        guard node.inputs.count >= 2, let g = f32(node.inputs[1]) else { break }
+        var params = [LayerParam(role: .scale, name: node.inputs[1], canonicalShape: g.dims, transposed: false)]
+        if node.inputs.count >= 3, let b = f32(node.inputs[2]), b.dims == g.dims {
+          params.append(LayerParam(role: .shift, name: node.inputs[2], canonicalShape: b.dims, transposed: false))
+        }
+        let kind: LayerKind = node.opType == "LayerNormalization" ? .layerNorm
+          : node.opType == "InstanceNormalization" ? .instanceNorm : .groupNorm
+        layer = Layer(nodeIndex: index, name: node.displayName, opType: node.opType,
+                      cls: LayerClass(kind: kind, spatialRank: 0, grouped: false),
+                      shape: g.dims, groups: 1, params: params, parentScope: [])
       default:
         break
       }

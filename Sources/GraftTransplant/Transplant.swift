@@ -89,8 +89,10 @@ public struct TransplantResult: Sendable {
 public enum Transplant {
   /// Fills `target`'s parameters from `source`: two-level DP matching, centred crop/paste of
   /// every matched tensor (weights, biases, normalization scale/shift and running statistics)
-  /// and, with `.analytic`, signal-preserving init of everything not filled. The target's
-  /// graph, initializer names, dtypes and shapes are unchanged; only values change.
+  /// and, with `.analytic`, signal-preserving init of everything not filled. Parameter names,
+  /// dtypes and shapes are unchanged and only values change; the target graph is returned
+  /// sorted topologically, with weights held in Constant nodes and PyTorch's Identity-shared
+  /// parameters turned into initializers of the same names (`hoistingConstants`).
   /// Throws a one-line `GraftError` for a side with no parametric layers, mismatched input
   /// ranks or conv dimensionality, or a result with a non-finite parameter.
   public static func run(source: Model, target: Model, options: TransplantOptions = TransplantOptions()) throws
@@ -189,7 +191,7 @@ public enum Transplant {
     let a = Architecture(graph: graph)
     guard !a.layers.isEmpty else {
       throw GraftError(.invalid, at: Location(file: file),
-                       "no parametric layers (Conv, ConvTranspose, Gemm, MatMul with a weight initializer, BatchNormalization with float32 initializers); nothing to match")
+                       "no parametric layers (Conv, ConvTranspose, Gemm or MatMul with a float32 weight initializer, or a normalization with float32 parameters); nothing to match")
     }
     return a
   }

@@ -77,4 +77,28 @@ import GraftONNX
     #expect(RunCommand.sanitize("save_infer_model/scale_0.tmp_1") == "save_infer_model_scale_0.tmp_1")
     #expect(RunCommand.sanitize("../x") == "_.._x")
   }
+
+  static let usageErrors: [([String], String)] = [
+    (["compile", "m.onnx"], "graft compile: missing output file (-o model.graft); see 'graft compile --help'"),
+    (["compile", "m.onnx", "-o", "m.graft", "--input-shape", "x=1xAx3"],
+     "graft compile: --input-shape x=1xAx3: dims must look like 1x3x224x224; see 'graft compile --help'"),
+    (["compile", "m.onnx", "-o", "m.graft", "--bind", "sr"],
+     "graft compile: --bind needs NAME=VALUE, got 'sr'; see 'graft compile --help'"),
+    (["run", "m.graft"], "graft run: missing --output-dir DIR; see 'graft run --help'"),
+    (["check", "m.onnx", "--rtol", "tight"], "graft check: --rtol needs a number, got 'tight'; see 'graft check --help'"),
+  ]
+
+  @Test(arguments: usageErrors.indices)
+  func usageErrorsExitTwo(index: Int) {
+    let (argv, message) = Self.usageErrors[index]
+    let (rc, c) = Self.graft(argv)
+    #expect(rc == 2)
+    #expect(c.err == [message])
+  }
+
+  @Test func missingFilesFailWithOneLine() throws {
+    let (rc, c) = Self.graft(["run", "/nonexistent/m.graft", "--output-dir", "/tmp"])
+    #expect(rc == 1)
+    #expect(c.err == ["/nonexistent/m.graft: cannot read archive"])
+  }
 }

@@ -52,4 +52,51 @@ enum BackendSupport {
     var r = SeededRandom(seed: seed)
     return Tensor.float32(dims, (0..<elementCount(dims)).map { _ in r.unit() })
   }
+
+  /// Tensor-level brute-force check of a compiled plan: two arena tensors (or scratch buffers)
+  /// live at the same time never share bytes, except a `copy_any` output placed exactly on an
+  /// input that dies at that copy (a no-op copy). Returns the violations.
+  static func tensorOverlaps(_ c: CompiledModel) -> [String] {
+    let n = c.nodes.count
+    var first = [Int](repeating: Int.max, count: c.tensors.count)
+    var last = [Int](repeating: -1, count: c.tensors.count)
+    for i in c.inputs { first[i] = 0; last[i] = 0 }
+    for (t, node) in c.nodes.enumerated() {
+      for o in node.outputs { first[Int(o)] = min(first[Int(o)], t); last[Int(o)] = max(last[Int(o)], t) }
+      for i in node.inputs where i >= 0 { last[Int(i)] = max(last[Int(i)], t) }
+    }
+    for o in c.outputs {
+      last[o] = max(n - 1, 0)
+      if first[o] == Int.max { first[o] = 0 }
+    }
+    // (offset, bytes, first, last, label); copies that alias are joined into one interval.
+    var items: [(Int, Int, Int, Int, String)] = []
+    var aliasOf = [Int](repeating: -1, count: c.tensors.count)
+    for (t, node) in c.nodes.enumerated() where node.lowered.isCopy {
+      let u = Int(node.inputs[0]), v = Int(node.outputs[0])
+      if !c.tensors[u].isWeight, c.tensors[u].offset == c.tensors[v].offset, last[u] == t { aliasOf[v] = u }
+    }
+    func root(_ t: Int) -> Int { var r = t; while aliasOf[r] >= 0 { r = aliasOf[r] }; return r }
+    var span: [Int: (Int, Int)] = [:]
+    for (t, tensor) in c.tensors.enumerated() where !tensor.isWeight && first[t] != Int.max {
+      let r = root(t)
+      let s = span[r] ?? (Int.max, -1)
+      span[r] = (min(s.0, first[t]), max(s.1, last[t]))
+    }
+    for (r, s) in span { items.append((c.tensors[r].offset, c.tensors[r].bytes, s.0, s.1, "tensor '\(c.tensors[r].name)'")) }
+    for (t, node) in c.nodes.enumerated() where node.scratchBytes > 0 {
+      items.append((node.scratchOffset, node.scratchBytes, t, t, "scratch of node \(t)"))
+    }
+    var bad: [String] = []
+    for i in items.indices {
+      let a = items[i]
+      if a.0 % 64 != 0 || a.0 + a.1 > c.arenaBytes { bad.append("\(a.4) misplaced") }
+      for j in items.indices where j > i {
+        let b = items[j]
+        guard a.1 > 0, b.1 > 0, a.2 <= b.3, b.2 <= a.3 else { continue }
+        if a.0 < b.0 + b.1 && b.0 < a.0 + a.1 { bad.append("\(a.4) and \(b.4) overlap") }
+      }
+    }
+    return bad
+  }
 }

@@ -122,6 +122,12 @@ import GraftRuntime
     #expect(byName["r"]?.offset == byName["f"]?.offset)
     #expect(MemoryPlanner.violations(compiled.planBuffers, offsets: compiled.planOffsets,
                                      arenaBytes: compiled.arenaBytes).isEmpty)
+    #expect(S.tensorOverlaps(compiled).isEmpty)
+    // The checker itself finds a broken plan: the first node's output moved onto its input.
+    var broken = compiled
+    let first = broken.nodes[0]
+    broken.tensors[Int(first.outputs[0])].offset = broken.tensors[Int(first.inputs[0])].offset
+    #expect(!S.tensorOverlaps(broken).isEmpty)
   }
 
   /// Every unsupported node is reported, one line each, and the error is `.unsupported`.
@@ -166,6 +172,52 @@ import GraftRuntime
       } catch let e as GraftError {
         #expect(e.description == message)
       }
+    }
+  }
+
+  /// A graph output that is a constant is copied into the arena and keeps its name.
+  @Test func constantOutputKeepsItsName() throws {
+    var g = Graph(name: "const")
+    g.inputs = [S.input("x", .float32, [3])]
+    g.outputs = [S.output("y"), S.output("c")]
+    g.initializers = [("c", .float32([2], [4, 5]))]
+    g.nodes = [Node(opType: "Neg", inputs: ["x"], outputs: ["y"])]
+    let x = Tensor.float32([3], [1, -2, 3])
+    let mine = try S.runGraft(g, ["x": x])
+    let ref = try S.runReference(g, ["x": x])
+    #expect(mine.map(\.name) == ["y", "c"])
+    for (m, r) in zip(mine, ref) { #expect(Self.close(m.tensor, r.tensor)) }
+  }
+
+  /// Recurrent lowering (directions, activations, linear_before_reset, omitted Y output with a
+  /// synthetic arena tensor) against onnxruntime.
+  @Test func recurrentMatchesOnnxRuntime() throws {
+    let (seq, batch, inp, hid) = (4, 2, 3, 5)
+    var g = Graph(name: "rnn")
+    g.inputs = [S.input("x", .float32, [seq, batch, inp]), S.input("h0", .float32, [2, batch, hid])]
+    g.outputs = [S.output("lh"), S.output("lc"), S.output("gy"), S.output("gh")]
+    g.initializers = [
+      ("lw", S.random([2, 4 * hid, inp], seed: 31)), ("lr", S.random([2, 4 * hid, hid], seed: 32)),
+      ("lb", S.random([2, 8 * hid], seed: 33)),
+      ("gw", S.random([2, 3 * hid, inp], seed: 34)), ("gr", S.random([2, 3 * hid, hid], seed: 35)),
+      ("gb", S.random([2, 6 * hid], seed: 36)),
+    ]
+    g.nodes = [
+      Node(name: "lstm", opType: "LSTM", inputs: ["x", "lw", "lr", "lb", "", "h0"], outputs: ["", "lh", "lc"],
+           attributes: [Attribute("hidden_size", .int(Int64(hid))),
+                        Attribute("direction", .string(Array("bidirectional".utf8)))]),
+      Node(name: "gru", opType: "GRU", inputs: ["x", "gw", "gr", "gb", "", "h0"], outputs: ["gy", "gh"],
+           attributes: [Attribute("hidden_size", .int(Int64(hid))), Attribute("linear_before_reset", .int(1)),
+                        Attribute("direction", .string(Array("bidirectional".utf8))),
+                        Attribute("activations", .strings(["HardSigmoid", "Tanh", "Sigmoid", "Softsign"].map { Array($0.utf8) })),
+                        Attribute("activation_alpha", .floats([0.3])), Attribute("activation_beta", .floats([0.6]))]),
+    ]
+    let ins = ["x": S.random([seq, batch, inp], seed: 37), "h0": S.random([2, batch, hid], seed: 38)]
+    let mine = try S.runGraft(g, ins)
+    let ref = try S.runReference(g, ins)
+    #expect(mine.map(\.name) == ["lh", "lc", "gy", "gh"])
+    for (m, r) in zip(mine, ref) {
+      #expect(Self.close(m.tensor, r.tensor), "\(m.name): \(Agreement.measure(m.tensor, r.tensor))")
     }
   }
 

@@ -49,7 +49,11 @@ private func graft(_ args: [String]) -> (Int32, String, String) {
                                   "--input-shape=state=2x1x128", "--input-shape", "sr=scalar"])
     #expect(code == 0, "\(err)")
     #expect(out.contains("producer:   spox"))
-    #expect(out.contains("params:     545,290"))
+    // Numbers from the models README: params 545,290, MACs 0.7 M.
+    let readme = try #require(readmeModelNumbers().first { $0.name == "silero_vad_v6" })
+    #expect(readme.params == 545_290 && readme.macsMillions == 0.7)
+    #expect(out.contains("params:     545,290 (0.5 M)"))
+    #expect(out.split(separator: "\n").contains { $0.hasPrefix("MACs:") && $0.hasSuffix("(0.7 M)") })
     #expect(out.contains("  output  float[1, 1]"))
     #expect(out.contains("  stateN  float[2, 1, 128]"))
   }

@@ -49,6 +49,8 @@ import GraftONNX
     let result = try Driver.compile(model, options: options)
     let c = result.compiled
     #expect(MemoryPlanner.violations(c.planBuffers, offsets: c.planOffsets, arenaBytes: c.arenaBytes).isEmpty)
+    let overlaps = BackendSupport.tensorOverlaps(c)
+    #expect(overlaps.isEmpty, "\(name): \(overlaps.prefix(3))")
     #expect(Double(c.arenaBytes) <= 1.10 * Double(c.lowerBound),
             "\(name): arena \(c.arenaBytes) vs lower bound \(c.lowerBound)")
     let runner = try ArchiveRunner(bytes: try ArchiveWriter.encode(c), file: name + ".graft")

@@ -226,6 +226,6 @@ private enum ONNXTestEnv {
   #expect(CLI.run(["convert", input, "-o", dir + "/x.onnx", "--passes", "fold"], console: console) == 2)
   #expect(lines.err == [
     "graft convert: missing output file (-o out.onnx); see 'graft convert --help'",
-    "graft convert: unknown pass 'fold'; no passes are available yet; see 'graft convert --help'",
+    "graft convert: unknown pass 'fold'; passes that keep valid ONNX: shape-inference, fold-if, remove-identity, constant-folding, dead-code, fold-batchnorm; see 'graft convert --help'",
   ])
 }

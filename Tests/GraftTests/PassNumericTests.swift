@@ -25,6 +25,22 @@ struct PassNumericTests {
     try expectSameOutputs(b.graph, after)
   }
 
+  /// Two convs share W and b; only one is followed by a BN: the other keeps the originals.
+  @Test func batchNormIntoConvWithSharedWeights() throws {
+    var b = GraphBuilder(seed: 59)
+    convInput(&b)
+    b.node("Conv", ["x", "w", "b"], ["c2"], [attr("kernel_shape", [3, 3]), attr("pads", [1, 1, 1, 1])],
+           name: "conv_twin", dims: [[1, 4, 8, 8]])
+    addBatchNorm(&b, "c", "n", channels: 4, dims: [1, 4, 8, 8])
+    b.node("Add", ["n", "c2"], ["y"], name: "sum", dims: [[1, 4, 8, 8]])
+    b.output("y")
+    let after = try runPasses([FoldBatchNorm(), DeadCode()], b.graph)
+    #expect(after.nodes.map(\.opType) == ["Conv", "Conv", "Add"])
+    #expect(after.nodes[1].inputs == ["x", "w", "b"])
+    #expect(after.nodes[0].inputs == ["x", "w_bnfold", "b_bnfold"])
+    try expectSameOutputs(b.graph, after)
+  }
+
   @Test(arguments: [1, 2])
   func batchNormIntoConvTranspose(group: Int) throws {
     var b = GraphBuilder(seed: 3)
@@ -180,6 +196,64 @@ struct PassNumericTests {
     try expectSameOutputs(b.graph, after)
   }
 
+  /// Paddle's hard_swish: `Mul(x, Clip(Add(x, 3), 0, 6)) / 6`, in its spellings.
+  @Test(arguments: [(false, false, false), (true, false, false), (false, true, false), (false, false, true), (true, true, true)])
+  func hardSwishArithmetic(mulBySixth: Bool, constantFirst: Bool, gateFirst: Bool) throws {
+    var b = GraphBuilder(seed: 41)
+    b.input("x", [1, 3, 6, 6])
+    b.random("w", [4, 3, 1, 1])
+    b.node("Conv", ["x", "w"], ["c"], [attr("kernel_shape", [1, 1])], name: "conv", dims: [[1, 4, 6, 6]])
+    b.constant("three", .float32([], [3]))
+    b.constant("zero", .float32([], [0]))
+    b.constant("six", .float32([], [6]))
+    b.constant("sixth", .float32([1], [Float(1.0 / 6.0)]))
+    b.node("Add", constantFirst ? ["three", "c"] : ["c", "three"], ["t"], name: "add3", dims: [[1, 4, 6, 6]])
+    b.node("Clip", ["t", "zero", "six"], ["g"], name: "clip", dims: [[1, 4, 6, 6]])
+    b.node("Mul", gateFirst ? ["g", "c"] : ["c", "g"], ["m"], name: "mul", dims: [[1, 4, 6, 6]])
+    if mulBySixth {
+      b.node("Mul", ["m", "sixth"], ["y"], name: "scale", dims: [[1, 4, 6, 6]])
+    } else {
+      b.node("Div", ["m", "six"], ["y"], name: "div", dims: [[1, 4, 6, 6]])
+    }
+    b.output("y")
+    let after = try runPasses([FuseActivation(), DeadCode()], b.graph)
+    #expect(after.nodes.map(\.opType) == ["Conv"])
+    #expect(after.nodes.first?.int("graft.act") == 5)
+    try expectSameOutputs(b.graph, after)
+  }
+
+  @Test func hardSwishArithmeticOnAGraphInputBecomesHardSwish() throws {
+    var b = GraphBuilder(seed: 43)
+    b.input("x", [2, 8])
+    b.constant("three", .float32([], [3]))
+    b.constant("zero", .float32([], [0]))
+    b.constant("six", .float32([], [6]))
+    b.node("Add", ["x", "three"], ["t"], name: "add3", dims: [[2, 8]])
+    b.node("Clip", ["t", "zero", "six"], ["g"], name: "clip", dims: [[2, 8]])
+    b.node("Mul", ["x", "g"], ["m"], name: "mul", dims: [[2, 8]])
+    b.node("Div", ["m", "six"], ["y"], name: "div", dims: [[2, 8]])
+    b.output("y")
+    let after = try runPasses([FuseActivation(), DeadCode()], b.graph)
+    #expect(after.nodes.map(\.opType) == ["HardSwish"])
+    try expectSameOutputs(b.graph, after)
+  }
+
+  @Test func hardSwishArithmeticWithOtherConstantsStays() throws {
+    var b = GraphBuilder(seed: 47)
+    b.input("x", [2, 8])
+    b.constant("three", .float32([], [2.5]))
+    b.constant("zero", .float32([], [0]))
+    b.constant("six", .float32([], [6]))
+    b.node("Add", ["x", "three"], ["t"], name: "add3", dims: [[2, 8]])
+    b.node("Clip", ["t", "zero", "six"], ["g"], name: "clip", dims: [[2, 8]])
+    b.node("Mul", ["x", "g"], ["m"], name: "mul", dims: [[2, 8]])
+    b.node("Div", ["m", "six"], ["y"], name: "div", dims: [[2, 8]])
+    b.output("y")
+    let after = try runPasses([FuseActivation(), DeadCode()], b.graph)
+    #expect(after.nodes.map(\.opType) == ["Add", "Mul", "Div"])
+    try expectSameOutputs(b.graph, after)
+  }
+
   @Test func hardSwishPatternWithoutFusableProducerBecomesHardSwish() throws {
     var b = GraphBuilder(seed: 17)
     b.input("x", [2, 8])
@@ -235,6 +309,18 @@ struct PassNumericTests {
     b.output("y")
     let after = try runPasses([FuseOther(), DeadCode()], b.graph)
     #expect(after.nodes.map(\.opType) == ["BatchNormalization"])
+    try expectSameOutputs(b.graph, after)
+  }
+
+  @Test(arguments: ["Mul", "Add"])
+  func affineWithConstantFirstFoldsIntoConv(op: String) throws {
+    var b = GraphBuilder(seed: 53)
+    convInput(&b)
+    b.random("k", [1], 0.2, 2)
+    b.node(op, ["k", "c"], ["y"], name: "affine", dims: [[1, 4, 8, 8]])
+    b.output("y")
+    let after = try runPasses([FuseOther(), DeadCode()], b.graph)
+    #expect(after.nodes.map(\.opType) == ["Conv"])
     try expectSameOutputs(b.graph, after)
   }
 

@@ -454,3 +454,73 @@ extension ShapeInferenceTests {
     #expect(msg == message)
   }
 }
+
+extension ShapeInferenceTests {
+  /// Branch names that clash with outer names are renamed; nested Ifs see the new names and
+  /// fold in the same pipeline run; branch outputs that are outer values become Identity.
+  @Test func foldIfRenamesClashesAndFoldsNestedIfs() throws {
+    // inner If (cond k): then -> Neg(t), else -> Abs(t), where t is defined by the outer branch.
+    var innerThen = Graph(name: "inner_then")
+    innerThen.nodes = [Node(name: "neg", opType: "Neg", inputs: ["t"], outputs: ["n_out"])]
+    innerThen.outputs = [ValueInfo(name: "n_out", type: nil)]
+    var innerElse = Graph(name: "inner_else")
+    innerElse.nodes = [Node(name: "abs", opType: "Abs", inputs: ["t"], outputs: ["a_out"])]
+    innerElse.outputs = [ValueInfo(name: "a_out", type: nil)]
+    // outer then: t = Relu(x) (clashes with the outer 't'); inner If; outputs (inner, x).
+    var thenG = Graph(name: "then")
+    thenG.nodes = [
+      Node(name: "relu", opType: "Relu", inputs: ["x"], outputs: ["t"]),
+      Node(name: "inner", opType: "If", inputs: ["k"], outputs: ["i_out"],
+           attributes: [Attribute("then_branch", .graph(innerThen)), Attribute("else_branch", .graph(innerElse))]),
+    ]
+    thenG.outputs = [ValueInfo(name: "i_out", type: nil), ValueInfo(name: "x", type: nil)]
+    var elseG = Graph(name: "else")
+    elseG.nodes = [Node(name: "sig", opType: "Sigmoid", inputs: ["x"], outputs: ["s_out"])]
+    elseG.outputs = [ValueInfo(name: "s_out", type: nil), ValueInfo(name: "s_out", type: nil)]
+    var b = ShapeGraphBuilder()
+    b.input("x", [2, 3])
+    b.graph.initializers.append(("c", Tensor(dtype: .bool, dims: [], values: [UInt8(1)])))
+    b.graph.initializers.append(("k", Tensor(dtype: .bool, dims: [], values: [UInt8(0)])))
+    b.node("Tanh", ["x"], outputs: ["t"])
+    b.graph.nodes.append(Node(name: "outer", opType: "If", inputs: ["c"], outputs: ["y", "z"],
+                              attributes: [Attribute("then_branch", .graph(thenG)), Attribute("else_branch", .graph(elseG))]))
+    b.output("t", "y", "z")
+    let g = try infer(b)
+    #expect(g.nodes.map(\.opType) == ["Tanh", "Relu", "Abs", "Identity"])
+    let relu = g.nodes[1], abs = g.nodes[2], id = g.nodes[3]
+    #expect(relu.outputs[0] != "t")
+    #expect(abs.inputs == relu.outputs)
+    #expect(abs.outputs == ["y"])
+    #expect(id.inputs == ["x"] && id.outputs == ["z"])
+    #expect(dims(g, "y") == [2, 3] && dims(g, "z") == [2, 3] && dims(g, "t") == [2, 3])
+  }
+}
+
+extension ShapeInferenceTests {
+  /// A branch that cannot be inferred (here: invalid at these shapes) leaves the If in place,
+  /// typed from the other branch, and the pass still reaches its fixpoint.
+  @Test func failingBranchDoesNotBreakTheFixpoint() throws {
+    var thenG = Graph(name: "then")
+    thenG.nodes = [Node(name: "r", opType: "Relu", inputs: ["x"], outputs: ["t_out"])]
+    thenG.outputs = [ValueInfo(name: "t_out", type: nil)]
+    var elseG = Graph(name: "else")
+    elseG.initializers = [("bad_shape", Tensor.int64([1], [5])), ("axes", Tensor.int64([1], [0]))]
+    elseG.nodes = [
+      Node(name: "u", opType: "Unsqueeze", inputs: ["x", "axes"], outputs: ["folded_in_branch"]),
+      Node(name: "bad", opType: "Reshape", inputs: ["x", "bad_shape"], outputs: ["e_out"]),
+    ]
+    elseG.outputs = [ValueInfo(name: "e_out", type: nil)]
+    var b = ShapeGraphBuilder()
+    b.input("x", [2, 3])
+    b.input("flag", [Int](), .bool)
+    b.graph.nodes.append(Node(name: "if", opType: "If", inputs: ["flag"], outputs: ["y"],
+                              attributes: [Attribute("then_branch", .graph(thenG)), Attribute("else_branch", .graph(elseG))]))
+    b.output("y")
+    var g = b.graph
+    var ctx = PassContext(file: "model.onnx")
+    #expect(try ShapeInference().run(&g, &ctx) == true)
+    #expect(try ShapeInference().run(&g, &ctx) == false)
+    #expect(dims(g, "y") == [2, 3])
+    #expect(g.nodes.map(\.opType) == ["If"])
+  }
+}

@@ -282,7 +282,7 @@ func transplantActivationMoments(_ f: Activation, m0: Double, v0: Double, m1: Do
   let e = #expect(throws: GraftError.self) {
     try Transplant.run(source: empty, target: t, options: TransplantOptions(sourceFile: "src.onnx", targetFile: "tgt.onnx"))
   }
-  #expect(e?.description == "src.onnx: no parametric layers (Conv, ConvTranspose, Gemm, MatMul with a weight initializer, BatchNormalization with float32 initializers); nothing to match")
+  #expect(e?.description == "src.onnx: no parametric layers (Conv, ConvTranspose, Gemm or MatMul with a float32 weight initializer, or a normalization with float32 parameters); nothing to match")
 }
 
 @Test func transplantRejectsMismatchedInputRank() throws {
@@ -398,4 +398,27 @@ func transplantPython() -> String? {
   #expect(out["bn0.running_var"]?.floats() == s.graph.initializer("bn0.running_var")?.floats())
   #expect(shared.floats() != out["bn0.running_var"]?.floats())
   try r.model.graph.checkInvariants()
+}
+
+@Test func transplantLayerNormalization() throws {
+  // Linear → LayerNorm → Linear; LayerNorm (16) → (24): central 16 copied, the rest γ=1, β=0.
+  func mlp(_ hidden: Int, seed: UInt64) -> Model {
+    var b = TransplantNetBuilder(seed: seed)
+    var x = b.linear("x", scope: "fc1", cin: 8, cout: hidden)
+    b.inits.append(("ln.weight", b.random([hidden], scale: 1)))
+    b.inits.append(("ln.bias", b.random([hidden], scale: 1)))
+    x = b.op("LayerNormalization", [x, "ln.weight", "ln.bias"], name: "/ln/LayerNormalization",
+             attributes: [Attribute("axis", .int(-1))])
+    let y = b.linear(x, scope: "fc2", cin: hidden, cout: 4)
+    return b.model(inputShape: [1, 8], output: y, outputDims: [1, 4])
+  }
+  let s = mlp(16, seed: 41), t = mlp(24, seed: 42)
+  let r = try Transplant.run(source: s, target: t)
+  let g = try #require(r.model.graph.initializer("ln.weight")?.floats())
+  let sg = try #require(s.graph.initializer("ln.weight")?.floats())
+  #expect(Array(g[4..<20]) == sg)
+  #expect(g[0..<4].allSatisfy { $0 == 1 } && g[20...].allSatisfy { $0 == 1 })
+  let b = try #require(r.model.graph.initializer("ln.bias")?.floats())
+  #expect(b[0..<4].allSatisfy { $0 == 0 })
+  #expect(r.report.layers.map(\.targetClass) == ["Linear", "LayerNorm", "Linear"])
 }

@@ -1,6 +1,8 @@
 /* Runs every case of a kernel test-vector file (written by gen_kernel_vectors.py from
    onnxruntime/numpy references) through the reference kernels: check, scratch, eval, compare.
-   Usage: test_kernels_vectors [vectors/kernels.bin [mutants per case, default 30]]. Prints one line per failure and
+   Usage: test_kernels_vectors [FILE [MUTANTS]]: FILE defaults to both vectors/kernels.bin
+   (onnxruntime references) and vectors/onnx_nodes.bin (ONNX's node tests, written by
+   gen_onnx_node_vectors.py); MUTANTS per case defaults to 30. Prints one line per failure and
    "N passed, N failed" last; exit status 1 on any failure.
    Buffers are malloc'd at their exact sizes so that AddressSanitizer builds catch any
    out-of-bounds access by a kernel (including its scratch). */
@@ -172,22 +174,22 @@ static int mutate_case(const char *name, const graft_kernel *k, graft_tensor **i
   return failures;
 }
 
-int main(int argc, char **argv) {
-  const char *path = argc > 1 ? argv[1] : "runtime/tests/vectors/kernels.bin";
+/* Runs one vector file; adds to *passed / *failed. */
+static void run_file(const char *path, int mutants, int *passed_out, int *failed_out) {
   FILE *f = fopen(path, "rb");
-  if (!f) { fprintf(stderr, "%s: cannot open\n", path); printf("0 passed, 1 failed\n"); return 1; }
+  if (!f) { printf("FAIL %s: cannot open\n", path); ++*failed_out; return; }
   fseek(f, 0, SEEK_END);
   long len = ftell(f);
   fseek(f, 0, SEEK_SET);
   unsigned char *buf = (unsigned char *)malloc((size_t)len);
-  if (fread(buf, 1, (size_t)len, f) != (size_t)len) { fclose(f); printf("0 passed, 1 failed\n"); return 1; }
+  if (fread(buf, 1, (size_t)len, f) != (size_t)len) { fclose(f); printf("FAIL %s: cannot read\n", path); ++*failed_out; return; }
   fclose(f);
   reader r = {buf, buf + len, 0};
   char magic[4];
   rd(&r, magic, 4);
-  if (memcmp(magic, "GKV1", 4) != 0) { fprintf(stderr, "%s: bad magic\n", path); return 1; }
+  if (memcmp(magic, "GKV1", 4) != 0) { printf("FAIL %s: bad magic\n", path); ++*failed_out; free(buf); return; }
   int32_t ncases = rd_i32(&r);
-  int passed = 0, failed = 0, mutants = argc > 2 ? atoi(argv[2]) : 30, mutants_accepted = 0;
+  int passed = 0, failed = 0, mutants_accepted = 0;
   for (int32_t ci = 0; ci < ncases && !r.bad; ++ci) {
     char *name = rd_str(&r), *kname = rd_str(&r);
     float rtol = rd_f32(&r), atol = rd_f32(&r);
@@ -312,7 +314,19 @@ int main(int argc, char **argv) {
   }
   if (r.bad) { printf("FAIL %s: truncated or malformed vector file\n", path); ++failed; }
   free(buf);
-  printf("mutants accepted by check and evaluated: %d\n", mutants_accepted);
+  printf("%s: %d passed, %d failed; %d mutants accepted by check and evaluated\n", path, passed, failed, mutants_accepted);
+  *passed_out += passed;
+  *failed_out += failed;
+}
+
+int main(int argc, char **argv) {
+  static const char *defaults[] = {"runtime/tests/vectors/kernels.bin", "runtime/tests/vectors/onnx_nodes.bin"};
+  int mutants = argc > 2 ? atoi(argv[2]) : 30, passed = 0, failed = 0;
+  if (argc > 1) {
+    run_file(argv[1], mutants, &passed, &failed);
+  } else {
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; ++i) run_file(defaults[i], mutants, &passed, &failed);
+  }
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }

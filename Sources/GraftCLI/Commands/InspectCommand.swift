@@ -138,6 +138,12 @@ struct InspectReport {
     return String(out.reversed())
   }
 
+  /// `n` in millions with one decimal (`3179.4`), as the models README prints it.
+  private static func millions(_ n: Int) -> String {
+    let tenths = n / 100_000 + (n % 100_000 >= 50_000 ? 1 : 0)
+    return "\(tenths / 10).\(tenths % 10)"
+  }
+
   private static func domainName(_ d: String) -> String { d.isEmpty ? "ai.onnx" : d }
 
   /// Human-friendly, aligned report.
@@ -158,9 +164,10 @@ struct InspectReport {
     table("inputs", inputs)
     table("outputs", outputs)
     lines.append("")
-    lines.append("params:     \(Self.grouped(stats.params))")
+    lines.append("params:     \(Self.grouped(stats.params)) (\(Self.millions(stats.params)) M)")
     let byOp = stats.macsByOp.sorted { $0.key < $1.key }.map { "\($0.key) \(Self.grouped($0.value))" }
-    lines.append("MACs:       \(Self.grouped(stats.macs))" + (byOp.isEmpty ? "" : " (" + byOp.joined(separator: ", ") + ")"))
+    lines.append("MACs:       \(Self.grouped(stats.macs)) (\(Self.millions(stats.macs)) M)")
+    if !byOp.isEmpty { lines.append("            " + byOp.joined(separator: ", ")) }
     if !stats.macsUnknown.isEmpty {
       let unbound = inputs.filter { $0.type?.shape?.concrete == nil }.map(\.name)
       let hint = unbound.isEmpty ? "" : "; bind " + unbound.map { "--input-shape \($0)=..." }.joined(separator: " ")

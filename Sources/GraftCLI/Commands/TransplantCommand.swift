@@ -1,4 +1,5 @@
 import Foundation
+import GraftBackend
 import GraftIR
 import GraftONNX
 import GraftTransplant
@@ -6,7 +7,8 @@ import GraftTransplant
 /// `graft transplant --from source.onnx --into target.onnx -o out.onnx`: fills the target's
 /// parameters from a trained source of another architecture (DPIAT-style matching, centred
 /// crop/paste, analytic init of the rest). Refuses to write a model whose outputs are not all
-/// finite on a random input (checked with onnxruntime through Python; see `FiniteCheck`).
+/// finite on a random input (run with the C runtime, or onnxruntime when the back end cannot
+/// compile the model; see `FiniteCheck`).
 enum TransplantCommand: Command {
   static let name = "transplant"
   static let summary = "fill a target model's weights from a trained model of another architecture"
@@ -32,7 +34,8 @@ enum TransplantCommand: Command {
       --init MODE          'analytic' (default): signal-preserving init of unfilled entries from
                            propagated mean and variance; 'keep': keep the target's own values
       --seed N             seed of the analytic init's random draws (default 0)
-      --no-check           skip the NaN/Inf check of the outputs on a random input (the check runs
+      --no-check           skip the NaN/Inf check of the outputs on a random normal input (run with
+                           Graft's C runtime; when the back end cannot compile the model, with
                            onnxruntime through Python: $GRAFT_PYTHON, ./.venv/bin/python or python3)
 
     exit codes: 0 written, 1 invalid input, non-finite output or I/O error, 2 usage error
@@ -81,13 +84,19 @@ enum TransplantCommand: Command {
       result = try Transplant.initialize(target: target, options: TransplantOptions(seed: seedValue, targetFile: into))
     }
     let bytes = try ONNXExporter.encode(result.model)
-    if !noCheck { try FiniteCheck.run(modelBytes: bytes, file: output, seed: seedValue) }
+    var checkedWith: String? = nil
+    if !noCheck {
+      var m = result.model
+      m.path = output
+      checkedWith = try FiniteCheck.run(model: m, modelBytes: bytes, file: output, seed: seedValue)
+    }
     try bytes.withUnsafeBytes { try writeFileAtomically(output, bytes: $0) }
     if let reportPath {
       let json = Array(result.report.json.utf8)
       try json.withUnsafeBytes { try writeFileAtomically(reportPath, bytes: $0) }
     }
     out.print(result.report.text)
+    if let checkedWith { out.print("outputs finite on a random normal input (\(checkedWith))") }
   }
 
   /// `*.onnx` files directly in `dir`, sorted by name.
@@ -99,10 +108,59 @@ enum TransplantCommand: Command {
   }
 }
 
-/// Runs a model once on a seeded random normal input with onnxruntime (through Python) and
-/// fails unless every output is finite. Symbolic input dims are bound to 1. Fails loudly,
-/// never silently skips, when no Python with onnxruntime can be found.
+/// Runs a model once on a seeded random normal input and fails unless every output is finite.
+/// The C runtime runs it (compiled in memory, symbolic input dims bound to 1); when the back
+/// end cannot compile or run the model, onnxruntime does, through Python. Never silently skips:
+/// without a usable Python in that case it fails, naming both causes.
 enum FiniteCheck {
+  /// Returns which engine ran the check.
+  static func run(model: Model, modelBytes: [UInt8], file: String, seed: UInt64) throws -> String {
+    let runtimeFailure: String
+    do {
+      if try runtimeOutputsFinite(model, seed: seed) { return "C runtime" }
+      throw GraftError(.invalid, at: Location(file: file),
+                       "transplanted model is not finite on a random input (C runtime); output not written")
+    } catch let e as GraftError where e.message.hasPrefix("transplanted model is not finite") {
+      throw e
+    } catch {
+      runtimeFailure = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+    }
+    try runOnnxruntime(modelBytes: modelBytes, file: file, seed: seed, why: runtimeFailure)
+    return "onnxruntime; the C runtime could not run it: \(runtimeFailure)"
+  }
+
+  /// Compiles and runs `model` with the C runtime; true when every float output is finite.
+  static func runtimeOutputsFinite(_ model: Model, seed: UInt64) throws -> Bool {
+    var options = CompileOptions()
+    for input in model.graph.runtimeInputs {
+      if let shape = input.type?.shape, shape.concrete == nil {
+        options.inputShapes[input.name] = shape.map { $0.value ?? 1 }
+      }
+    }
+    let compiled = try Driver.compile(model, options: options).compiled
+    let archive = try ArchiveWriter.encode(compiled, file: model.path)
+    let runner = try ArchiveRunner(bytes: archive, file: model.path)
+    var rng = SplitMix64(seed: seed)
+    var feeds: [String: Tensor] = [:]
+    for info in runner.inputs {
+      guard let dims = info.type.shape?.concrete else {
+        throw GraftError(.unsupported, at: Location(file: model.path, tensor: info.name), "input shape is not concrete")
+      }
+      let n = elementCount(dims)
+      switch info.type.dtype {
+      case .float32: feeds[info.name] = .float32(dims, (0..<n).map { _ in Float(rng.normal()) })
+      case .int64: feeds[info.name] = .int64(dims, Array(repeating: 0, count: n))
+      default:
+        throw GraftError(.unsupported, at: Location(file: model.path, tensor: info.name),
+                         "no random input of type \(info.type.dtype)")
+      }
+    }
+    for (_, t) in try runner.run(feeds) where t.dtype.isFloat {
+      guard let v = t.floats(), v.allSatisfy(\.isFinite) else { return false }
+    }
+    return true
+  }
+
   static let script = """
     import sys, numpy as np, onnxruntime as ort
     sess = ort.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
@@ -132,10 +190,10 @@ enum FiniteCheck {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
   }
 
-  static func run(modelBytes: [UInt8], file: String, seed: UInt64) throws {
+  static func runOnnxruntime(modelBytes: [UInt8], file: String, seed: UInt64, why: String) throws {
     guard let py = python() else {
       throw GraftError(.io, at: Location(file: file),
-                       "cannot check outputs for NaN/Inf: no python found (set GRAFT_PYTHON to a python with onnxruntime, or pass --no-check)")
+                       "cannot check outputs for NaN/Inf: the C runtime cannot run the model (\(why)) and no python was found (set GRAFT_PYTHON to a python with onnxruntime, or pass --no-check)")
     }
     let tmp = NSTemporaryDirectory() + "graft-transplant-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).onnx"
     guard FileManager.default.createFile(atPath: tmp, contents: Data(modelBytes)) else {
@@ -161,7 +219,7 @@ enum FiniteCheck {
       throw GraftError(.invalid, at: Location(file: file), "transplanted model is not finite on a random input: \(last); output not written")
     default:
       throw GraftError(.io, at: Location(file: file),
-                       "cannot check outputs for NaN/Inf with \(py): \(last) (needs numpy and onnxruntime; set GRAFT_PYTHON or pass --no-check)")
+                       "cannot check outputs for NaN/Inf: the C runtime cannot run the model (\(why)) and \(py) failed: \(last) (needs numpy and onnxruntime; set GRAFT_PYTHON or pass --no-check)")
     }
   }
 }

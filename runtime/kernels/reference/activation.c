@@ -206,6 +206,30 @@ static size_t softmax_scratch(const graft_call *c) {
   return inner > 1 ? (size_t)inner * 2 * sizeof(float) : 0;
 }
 
+/* Max and sum of a row with eight independent lanes, so the loops vectorize without
+   reassociation flags (the result does not depend on the vector width). */
+static float row_max(const float *x, int64_t n) {
+  float m[8];
+  int64_t j = 0;
+  for (int k = 0; k < 8; ++k) m[k] = -INFINITY;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) m[k] = x[j + k] > m[k] ? x[j + k] : m[k];
+  float r = m[0];
+  for (int k = 1; k < 8; ++k) r = m[k] > r ? m[k] : r;
+  for (; j < n; ++j) r = x[j] > r ? x[j] : r;
+  return r;
+}
+
+static float row_sum(const float *x, int64_t n) {
+  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int k = 0; k < 8; ++k) s[k] += x[j + k];
+  float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  for (; j < n; ++j) r += x[j];
+  return r;
+}
+
 static graft_status softmax_eval(const graft_call *c, int log_form) {
   const graft_tensor *xt = gk_in(c, 0);
   graft_tensor *yt = gk_out(c, 0);
@@ -216,15 +240,13 @@ static graft_status softmax_eval(const graft_call *c, int log_form) {
   if (n == 0 || outer == 0 || inner == 0) return GRAFT_OK;
   if (inner == 1) {
     for (int64_t o = 0; o < outer; ++o, x += n, y += n) {
-      float m = x[0];
-      for (int64_t j = 1; j < n; ++j) m = x[j] > m ? x[j] : m;
-      float s = 0.0f;
+      float m = row_max(x, n);
+      for (int64_t j = 0; j < n; ++j) y[j] = gk_expf(x[j] - m);
+      float s = row_sum(y, n);
       if (log_form) {
-        for (int64_t j = 0; j < n; ++j) s += gk_expf(x[j] - m);
         float l = logf(s);
         for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - m) - l;
       } else {
-        for (int64_t j = 0; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; s += e; }
         float r = 1.0f / s;
         for (int64_t j = 0; j < n; ++j) y[j] *= r;
       }

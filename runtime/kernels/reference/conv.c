@@ -4,13 +4,17 @@
    Conv and (C, M/group, k...) for ConvTranspose. Pads are explicit (the compiler resolves
    auto_pad); absent attributes take their ONNX defaults.
 
-   conv_f32 picks one of three paths (all exact same math, different loop orders):
+   conv_f32 picks one of four paths (same math, different data movement):
    - depthwise (group == C, one input channel per group, 1 or 2 spatial dims): a direct kernel
      vectorized over output width; scratch is one zero-padded input plane (none without pads).
-   - pointwise (1x1 kernel, stride 1, no pads): GEMM with the input image as B, no packing of
-     im2col at all.
-   - general: GEMM whose B is the implicit im2col of the input, built panel by panel while
-     packing (never materialized): scratch is only the GEMM packing buffers.
+   - pointwise (1x1 kernel, stride 1, no pads): GEMM with the input image itself as B.
+   - window (1 or 2 spatial dims, stride product <= 64, not a strided 1x1): the input is copied
+     once into zero-padded stride-phase planes, so every im2col row is a contiguous slice and
+     packing B is a plain copy (graft_sgemm_window). Scratch: the planes, possibly an output
+     grid buffer, and the GEMM packing buffers.
+   - general (3-D, huge strides, strided 1x1): GEMM whose B is the implicit im2col of the
+     input, built row run by row run while packing (graft_sgemm_conv); scratch is only the
+     GEMM packing buffers.
    Bias and the fused activation are applied in the GEMM epilogue (see sgemm.h).
 
    conv_transpose_f32: per image and group, col = W_g^T * X_g (GEMM, col in scratch), then
@@ -155,6 +159,7 @@ typedef enum { PATH_GENERAL, PATH_POINTWISE, PATH_DEPTHWISE, PATH_WINDOW } conv_
 
 typedef struct window_plan {
   int64_t ph2, pw2, ncols;  /* phase plane height/width; GEMM columns */
+  int compact;              /* GEMM over the output grid itself (see graft_sgemm_window.out_w) */
   int need_copy, need_compact;
   size_t copy_bytes, out_bytes;
 } window_plan;
@@ -167,10 +172,13 @@ static window_plan window_plan_of(const conv_geom *g) {
   const int64_t iwp = g->in[2] + g->pad_begin[2] + g->pad_end[2];
   p.ph2 = (ihp + sh - 1) / sh;
   p.pw2 = (iwp + sw - 1) / sw;
-  p.ncols = (g->out[1] - 1) * p.pw2 + g->out[2];
+  /* Plane-width grid (contiguous packing, extra columns computed then dropped) when the extra
+     columns are at most 1/8 of the grid; otherwise compact columns (row-run packing). */
+  p.compact = g->out[1] > 1 && 8 * (p.pw2 - g->out[2]) > p.pw2;
+  p.ncols = p.compact ? g->out[1] * g->out[2] : (g->out[1] - 1) * p.pw2 + g->out[2];
   p.need_copy = sh != 1 || sw != 1 || g->pad_begin[1] || g->pad_begin[2] || g->pad_end[1] ||
                 g->pad_end[2];
-  p.need_compact = g->out[1] > 1 && g->out[2] != p.pw2;
+  p.need_compact = !p.compact && g->out[1] > 1 && g->out[2] != p.pw2;
   p.copy_bytes =
       p.need_copy ? graft_align_up((size_t)(cg * sh * sw * p.ph2 * p.pw2) * sizeof(float)) : 0;
   p.out_bytes = p.need_compact ? graft_align_up((size_t)(mg * p.ncols) * sizeof(float)) : 0;
@@ -185,11 +193,10 @@ static conv_path conv_path_of(const conv_geom *g) {
     if (g->kernel[i] != 1 || g->stride[i] != 1 || g->pad_begin[i] != 0 || g->pad_end[i] != 0)
       pointwise = 0;
   if (pointwise) return PATH_POINTWISE;
-  /* Window: at most 2 spatial dims, few phases, at most 1/4 of the output grid wasted. */
+  /* Window: at most 2 spatial dims, few stride phases. */
   const int one_tap = g->kernel[1] == 1 && g->kernel[2] == 1; /* strided 1x1: one phase used */
   if (g->nsp <= 2 && !one_tap && g->stride[1] * g->stride[2] <= WINDOW_MAX_PHASES) {
-    const window_plan p = window_plan_of(g);
-    if (4 * (p.pw2 - g->out[2]) <= p.pw2 || g->out[1] == 1) return PATH_WINDOW;
+    return PATH_WINDOW;
   }
   return PATH_GENERAL;
 }
@@ -471,6 +478,7 @@ static void conv_window(const conv_geom *g, const float *x, const float *w, cons
   win.stride_w = g->stride[2];
   win.plane_h = p.ph2;
   win.plane_w = p.pw2;
+  win.out_w = p.compact ? OW : 0;
   for (int64_t n = 0; n < g->batch; ++n)
     for (int64_t gi = 0; gi < g->group; ++gi) {
       const float *xg = x + (n * g->cin + gi * cg) * g->in_size;

@@ -768,14 +768,16 @@ graft_status graft_cast_any_eval(const graft_call *c) {
   return GRAFT_OK;
 }
 
-/* ---- depth_to_space_any / space_to_depth_any: NCHW, block_size, mode 0 DCR / 1 CRD ------- */
+/* ---- depth_to_space_any / space_to_depth_any: NCHW, block_size, mode 0 DCR / 1 CRD (CRD for
+   SpaceToDepth is opset 28's inverse of DepthToSpace CRD) ---------------------------------- */
 
 static graft_status d2s_check(const graft_call *c, int to_space) {
   const graft_tensor *x = gk_in(c, 0), *y = gk_out(c, 0);
   int64_t b = graft_attr_int(c, GRAFT_ATTR_BLOCK_SIZE, 0), mode = graft_attr_int(c, GRAFT_ATTR_MODE, 0);
   if (!same_type(x, y) || x->rank != 4 || y->rank != 4 || b < 1 || b > 65536) return GRAFT_E_SHAPE;
-  if (mode != 0 && (mode != 1 || !to_space)) return GRAFT_E_SHAPE;
+  if (mode != 0 && mode != 1) return GRAFT_E_SHAPE;
   const graft_tensor *big = to_space ? y : x, *deep = to_space ? x : y; /* big: spatial side */
+  if (big->dims[1] > GK_MAX_COUNT / (b * b)) return GRAFT_E_SHAPE; /* keeps C*b*b in range */
   if (big->dims[0] != deep->dims[0] || deep->dims[1] != big->dims[1] * b * b || big->dims[2] != deep->dims[2] * b ||
       big->dims[3] != deep->dims[3] * b)
     return GRAFT_E_SHAPE;

@@ -69,6 +69,18 @@ static void tap_range(int64_t start, int64_t k, int64_t d, int64_t lo, int64_t h
 
 enum { POOL_MAX, POOL_AVG, POOL_LP };
 
+/* Output positions [lo, hi) whose tap k (input position o*s - pb + k*d) lies in [0, in). */
+static void out_range(int64_t k, int64_t s, int64_t d, int64_t pb, int64_t in, int64_t out, int64_t *lo, int64_t *hi) {
+  int64_t off = k * d - pb; /* input position = o*s + off */
+  int64_t a = off >= 0 ? 0 : (-off + s - 1) / s;
+  int64_t b = in - off <= 0 ? 0 : (in - off - 1) / s + 1;
+  *lo = a;
+  *hi = b < out ? b : out;
+  if (*hi < *lo) *hi = *lo;
+}
+
+/* Row-at-a-time: for each output row (o0, o1) and each tap (k0, k1, k2), one strided pass over
+   the output row updates every output whose tap lands inside the input (vectorizable). */
 static graft_status pool_eval(const graft_call *c, int kind) {
   pool_geom g;
   if (!pool_geom_of(c, &g)) return GRAFT_E_SHAPE;
@@ -76,57 +88,49 @@ static graft_status pool_eval(const graft_call *c, int kind) {
   float *y = (float *)gk_out(c, 0)->data;
   int include_pad = graft_attr_int(c, GRAFT_ATTR_COUNT_INCLUDE_PAD, 0) != 0;
   float p = graft_attr_float(c, GRAFT_ATTR_P, 2.0f);
-  int64_t plane_in = g.in[0] * g.in[1] * g.in[2];
+  int64_t plane_in = g.in[0] * g.in[1] * g.in[2], W = g.out[2], s2 = g.s[2];
   for (int64_t nc = 0; nc < g.N * g.C; ++nc) {
     const float *xp = x + nc * plane_in;
     for (int64_t o0 = 0; o0 < g.out[0]; ++o0) {
       int64_t s0 = o0 * g.s[0] - g.pb[0], a0, b0, pa0, pb0;
       tap_range(s0, g.k[0], g.d[0], 0, g.in[0], &a0, &b0);
       tap_range(s0, g.k[0], g.d[0], -g.pb[0], g.in[0] + g.pe[0], &pa0, &pb0);
-      for (int64_t o1 = 0; o1 < g.out[1]; ++o1) {
+      for (int64_t o1 = 0; o1 < g.out[1]; ++o1, y += W) {
         int64_t s1 = o1 * g.s[1] - g.pb[1], a1, b1, pa1, pb1;
         tap_range(s1, g.k[1], g.d[1], 0, g.in[1], &a1, &b1);
         tap_range(s1, g.k[1], g.d[1], -g.pb[1], g.in[1] + g.pe[1], &pa1, &pb1);
-        for (int64_t o2 = 0; o2 < g.out[2]; ++o2, ++y) {
-          int64_t s2 = o2 * g.s[2] - g.pb[2], a2, b2;
-          tap_range(s2, g.k[2], g.d[2], 0, g.in[2], &a2, &b2);
-          if (kind == POOL_MAX) {
-            float m = -INFINITY;
-            for (int64_t k0 = a0; k0 < b0; ++k0)
-              for (int64_t k1 = a1; k1 < b1; ++k1) {
-                const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * g.in[2] + s2;
-                for (int64_t k2 = a2; k2 < b2; ++k2) {
-                  float v = r[k2 * g.d[2]];
-                  m = v > m ? v : m;
-                }
-              }
-            *y = m;
-          } else {
-            float acc = 0.0f;
-            for (int64_t k0 = a0; k0 < b0; ++k0)
-              for (int64_t k1 = a1; k1 < b1; ++k1) {
-                const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * g.in[2] + s2;
-                if (kind == POOL_AVG)
-                  for (int64_t k2 = a2; k2 < b2; ++k2) acc += r[k2 * g.d[2]];
-                else if (p == 2.0f)
-                  for (int64_t k2 = a2; k2 < b2; ++k2) acc += r[k2 * g.d[2]] * r[k2 * g.d[2]];
-                else
-                  for (int64_t k2 = a2; k2 < b2; ++k2) acc += powf(fabsf(r[k2 * g.d[2]]), p);
-              }
-            if (kind == POOL_AVG) {
-              int64_t cnt;
-              if (include_pad) {
-                int64_t pa2, pb2;
-                tap_range(s2, g.k[2], g.d[2], -g.pb[2], g.in[2] + g.pe[2], &pa2, &pb2);
-                cnt = (pb0 - pa0) * (pb1 - pa1) * (pb2 - pa2);
+        float init = kind == POOL_MAX ? -INFINITY : 0.0f;
+        for (int64_t ow = 0; ow < W; ++ow) y[ow] = init;
+        for (int64_t k0 = a0; k0 < b0; ++k0)
+          for (int64_t k1 = a1; k1 < b1; ++k1) {
+            const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * g.in[2];
+            for (int64_t k2 = 0; k2 < g.k[2]; ++k2) {
+              int64_t lo, hi, off = k2 * g.d[2] - g.pb[2];
+              out_range(k2, s2, g.d[2], g.pb[2], g.in[2], W, &lo, &hi);
+              const float *rp = r + off; /* element for output ow: rp[ow * s2] */
+              if (kind == POOL_MAX) {
+                for (int64_t ow = lo; ow < hi; ++ow) { float v = rp[ow * s2]; y[ow] = v > y[ow] ? v : y[ow]; }
+              } else if (kind == POOL_AVG) {
+                for (int64_t ow = lo; ow < hi; ++ow) y[ow] += rp[ow * s2];
+              } else if (p == 2.0f) {
+                for (int64_t ow = lo; ow < hi; ++ow) { float v = rp[ow * s2]; y[ow] += v * v; }
               } else {
-                cnt = (b0 - a0) * (b1 - a1) * (b2 - a2);
+                for (int64_t ow = lo; ow < hi; ++ow) y[ow] += powf(fabsf(rp[ow * s2]), p);
               }
-              *y = cnt > 0 ? acc / (float)cnt : 0.0f;
-            } else {
-              *y = p == 2.0f ? sqrtf(acc) : powf(acc, 1.0f / p);
             }
           }
+        if (kind == POOL_AVG) {
+          int64_t rows = include_pad ? (pb0 - pa0) * (pb1 - pa1) : (b0 - a0) * (b1 - a1);
+          for (int64_t ow = 0; ow < W; ++ow) {
+            int64_t a2, b2, sw = ow * s2 - g.pb[2];
+            if (include_pad) tap_range(sw, g.k[2], g.d[2], -g.pb[2], g.in[2] + g.pe[2], &a2, &b2);
+            else tap_range(sw, g.k[2], g.d[2], 0, g.in[2], &a2, &b2);
+            int64_t cnt = rows * (b2 - a2);
+            y[ow] = cnt > 0 ? y[ow] / (float)cnt : 0.0f;
+          }
+        } else if (kind == POOL_LP) {
+          if (p == 2.0f) for (int64_t ow = 0; ow < W; ++ow) y[ow] = sqrtf(y[ow]);
+          else for (int64_t ow = 0; ow < W; ++ow) y[ow] = powf(y[ow], 1.0f / p);
         }
       }
     }

@@ -159,6 +159,7 @@ static graft_status red_eval(const graft_call *c, int kind) {
     return GRAFT_OK;
   }
   double *acc = 0;
+  if (p.outn == 0) return GRAFT_OK;
   if (uses_acc(kind)) {
     if (!c->scratch || c->scratch_bytes < (size_t)p.outn * sizeof(double)) return GRAFT_E_ARG;
     acc = (double *)c->scratch;

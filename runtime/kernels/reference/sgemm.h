@@ -5,15 +5,19 @@
    - graft_sgemm computes, for an M x N output C (row-major, row stride ldc, column stride 1):
        C = act( [C +] alpha * A * B + row_bias[i] + col_bias[j] )
      where A is M x K and B is K x N, both read through strides (so transposes are free), or
-     B is the implicit im2col matrix of one convolution image/group (never materialized).
+     B is the implicit im2col matrix of one convolution image/group (graft_sgemm_conv, or the
+     faster graft_sgemm_window over zero-padded stride-phase planes), never materialized.
      "[C +]" applies when `accumulate` is set; otherwise C is write-only.
    - It never allocates: it uses only `scratch`, which must be GRAFT_ALIGN-aligned and at least
      graft_sgemm_scratch(M, N, K) bytes. That size is a pure function of (M, N, K) and is the
      maximum over every instruction-set variant, so a plan made on one machine is valid on any.
    - The variant (AVX-512, AVX2+FMA, portable C) is chosen once per process by cpu.h.
    - A, B and C may be only 4-byte aligned. C must not overlap A or B.
-   - Cost: A is repacked once per column block of NC columns, B once per block of K; both
-     packings are O(size) copies. Weights are repacked on every call (no pre-packing yet). */
+   - Cost: B is packed once per (column block, K block): an O(size) copy into NR-wide panels
+     (for convolutions this packing *is* the im2col). Row-major A (weights) is read in place
+     on AVX-512/AVX2, so weights are never repacked; transposed A, and every A on the portable
+     path, is packed once per (column block, K block, row block). M <= 2 takes a
+     matrix-vector path that reads B once and packs nothing. */
 #ifndef GRAFT_SGEMM_H
 #define GRAFT_SGEMM_H
 #include <stddef.h>
@@ -41,13 +45,16 @@ typedef struct graft_sgemm_conv {
    ow + kw*dw/sw, so element (k, n), k = (c, kh, kw), n = oh*plane_w + ow, is
    x[c*c_stride + tap(kh, kw) + n]: every row of B is one contiguous slice. Columns index the
    plane-width output grid, so columns with ow >= output width are computed and must be
-   discarded by the caller. With unit strides there is one phase: the padded image itself. */
+   discarded by the caller -- unless out_w > 0: then column n = oh*out_w + ow reads
+   x[c*c_stride + tap(kh, kw) + oh*plane_w + ow] (rows of B are out_w-long slices, packed
+   without the extra columns). With unit strides there is one phase: the padded image. */
 typedef struct graft_sgemm_window {
   const float *x;
   int64_t c_stride;              /* floats between channels */
   int64_t kh_count, kw_count;
   int64_t dil_h, dil_w, stride_h, stride_w;
   int64_t plane_h, plane_w;
+  int64_t out_w;                 /* > 0: compact columns, n = oh*out_w + ow (no extra columns) */
 } graft_sgemm_window;
 
 typedef struct graft_sgemm_a {
