@@ -156,12 +156,12 @@ public struct FuseTransformer: Pass {
       guard let b = vector(beta, fill: 0), b.dims == scale.dims else { return false }
       bias = b
     }
-    var names = NameAllocator(graph)
-    let scaleName = names.fresh((m1.name.isEmpty ? out : m1.name) + "_ln_scale")
+    var taken = graph.definedNames
+    let scaleName = PatchAdapt.fresh((m1.name.isEmpty ? out : m1.name) + "_ln_scale", &taken)
     graph.setInitializer(scaleName, scale)
     var inputs = [x, scaleName]
     if let bias {
-      let biasName = names.fresh((m1.name.isEmpty ? out : m1.name) + "_ln_bias")
+      let biasName = PatchAdapt.fresh((m1.name.isEmpty ? out : m1.name) + "_ln_bias", &taken)
       graph.setInitializer(biasName, bias)
       inputs.append(biasName)
     }

@@ -114,8 +114,8 @@ public enum PatchAdapt {
                        "cannot resize the \(ph)x\(pw) kernel to \(patch)x\(patch)")
     }
     let newW = Tensor.float32([wT.dims[0], wT.dims[1], patch, patch], resized)
-    var names = NameAllocator(g)
-    let wOut = g.useCount(wName) == 1 ? wName : names.fresh(wName + "_p\(patch)")
+    var taken = g.definedNames
+    let wOut = g.useCount(wName) == 1 ? wName : fresh(wName + "_p\(patch)", &taken)
     try setConstant(&g, wOut, newW)
     var newConv = conv
     newConv.inputs[1] = wOut
@@ -159,7 +159,7 @@ public enum PatchAdapt {
         dims[dims.count - 2] = prefix + newN
         newP = Tensor.float32(dims, head + body)
       }
-      let pOut = g.useCount(pName) == 1 ? pName : names.fresh(pName + "_p\(patch)")
+      let pOut = g.useCount(pName) == 1 ? pName : fresh(pName + "_p\(patch)", &taken)
       try setConstant(&g, pOut, newP)
       g.nodes[add].inputs[operand] = pOut
       posName = pOut
@@ -194,7 +194,7 @@ public enum PatchAdapt {
         guard changed else { continue }
         let t = s.dtype == .int32 ? Tensor(dtype: .int32, dims: s.dims, values: v.map { Int32(truncatingIfNeeded: $0) })
                                   : Tensor.int64(s.dims, v)
-        let out = g.useCount(sName) == 1 ? sName : names.fresh(sName + "_p\(patch)")
+        let out = g.useCount(sName) == 1 ? sName : fresh(sName + "_p\(patch)", &taken)
         try setConstant(&g, out, t)
         g.nodes[i].inputs[1] = out
         rewritten.append(out)
@@ -291,11 +291,11 @@ public enum PatchAdapt {
           for a in perm[3..<6] { row = row * (size[a] ?? 1) + (coord[a] ?? 0) }
           for o in 0..<d { kernel[((o * c + ch) * ph + i) * pw + j] = wv[row * d + o] }
         } } }
-        var names = NameAllocator(g)
-        let wName = names.fresh(mm.inputs[1] + "_conv")
-        let convOut = names.fresh(mm.outputs[0] + "_conv")
-        let flatShape = names.fresh(mm.outputs[0] + "_shape")
-        let flatOut = names.fresh(mm.outputs[0] + "_flat")
+        var taken = g.definedNames
+        let wName = fresh(mm.inputs[1] + "_conv", &taken)
+        let convOut = fresh(mm.outputs[0] + "_conv", &taken)
+        let flatShape = fresh(mm.outputs[0] + "_shape", &taken)
+        let flatOut = fresh(mm.outputs[0] + "_flat", &taken)
         g.setInitializer(wName, Tensor.float32([d, c, ph, pw], kernel))
         g.setInitializer(flatShape, Tensor.int64([3], [0, Int64(d), -1]))
         var conv = Node(name: mm.name.isEmpty ? "" : mm.name + "_conv", opType: "Conv",
@@ -449,6 +449,18 @@ public enum PatchAdapt {
       }
     }
     return out
+  }
+
+  /// `base`, else `base_1`, `base_2`, ...: the first not in `taken` (which then holds it).
+  static func fresh(_ base: String, _ taken: inout Set<String>) -> String {
+    var name = base
+    var k = 0
+    while taken.contains(name) {
+      k += 1
+      name = "\(base)_\(k)"
+    }
+    taken.insert(name)
+    return name
   }
 
   /// An initializer or the `value` of the Constant node producing `name`.
