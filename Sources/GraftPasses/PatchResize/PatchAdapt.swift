@@ -48,9 +48,11 @@ public struct PatchAdaptReport: Sendable {
 ///   initializer `[1, T, D]` or `[T, D]` (tokens first) or `[1, D, gh, gw]` (spatial). With
 ///   `T = prefix + gh·gw` its first `prefix` rows are kept and the grid is resized bilinearly
 ///   (half-pixel centres; antialiased when a side shrinks, as `jax.image.resize` does);
-/// - every Reshape/Expand shape constant (initializer or Constant node) that mentions the old
-///   token count `prefix + gh·gw` or grid count `gh·gw` gets the new one; the grid sides are
-///   rewritten where they appear as the consecutive pair `(gh, gw)` in a rank ≥ 3 target;
+/// - in every Reshape/Expand shape constant (initializer or Constant node), the entries at
+///   token axes (`tokenAxes`: propagated from the Conv's grid through the original graph) that
+///   spell the old size get the new one (token counts shift by the grid-count change; a grid
+///   written as its two sides gets the new sides); -1/0 entries and other axes are left alone,
+///   so a head dim that happens to equal the token count is not touched;
 /// - the result is checked by shape inference at the new input shape; a failure there is an
 ///   error naming the node (typically a token count hidden in a constant Graft did not find);
 /// - never chain: adapt from the original model each time (PI-resize is not invertible).
@@ -165,31 +167,31 @@ public enum PatchAdapt {
       posName = pOut
     }
 
-    // 4. Shape constants: the grid count and every token count seen on the embedding path.
-    let oldT = prefix + oldN, newT = prefix + newN
-    var counts: [Int64: Int64] = [Int64(oldN): Int64(newN)]
-    counts[Int64(oldT)] = Int64(newT)
-    let seen = tokenCounts(beforeSurgery, file: file, opsets: opsets, conv: conv, grid: oldGrid)
-    for t in seen where t >= oldN {
-      counts[Int64(t)] = Int64(t - oldN + newN)
-    }
-    let finalOld = max(oldT, seen.max() ?? 0), finalNew = finalOld - oldN + newN
+    // 4. Shape constants: in every Reshape/Expand target, the entries at token axes (found by
+    // following the token axes of the original graph, `tokenAxes`) that spell the old size.
+    let oldT = prefix + oldN
+    let (axes, dims) = tokenAxes(beforeSurgery, file: file, opsets: opsets, conv: conv)
+    var finalOld = oldT
+    for (v, set) in axes { if let d = dims[v] { for k in set where k < d.count { finalOld = max(finalOld, d[k]) } } }
+    let finalNew = finalOld - oldN + newN
     var rewritten: [String] = []
     if oldN != newN || oldGrid != newGrid {
       for i in g.nodes.indices where ["Reshape", "Expand"].contains(g.nodes[i].opType) && g.nodes[i].inputs.count > 1 {
         let sName = g.nodes[i].inputs[1]
-        guard let s = constant(g, sName), var v = s.integers(), s.dims.count == 1 else { continue }
+        let outName = beforeSurgery.nodes[i].outputs.first ?? ""
+        guard let s = constant(g, sName), var v = s.integers(), s.dims.count == 1,
+              let set = axes[outName], let od = dims[outName], od.count == v.count else { continue }
         var changed = false
-        var k = 0
-        while k < v.count {
-          // A grid written as its two sides ([.., gh, gw, ..]), not right after a token count
-          // (that would be a heads/head-dim split).
-          if v.count >= 3, k + 1 < v.count, v[k] == Int64(oldGrid.h), v[k + 1] == Int64(oldGrid.w),
-             oldGrid != newGrid, k == 0 || counts[v[k - 1]] == nil {
-            v[k] = Int64(newGrid.h); v[k + 1] = Int64(newGrid.w); changed = true; k += 2; continue
+        for k in set.sorted() where v[k] == Int64(od[k]) {
+          if od[k] >= oldN {
+            v[k] = Int64(od[k] - oldN + newN)
+          } else if set.contains(k + 1), k + 1 < v.count, od[k] == oldGrid.h, od[k + 1] == oldGrid.w {
+            v[k] = Int64(newGrid.h)
+            v[k + 1] = Int64(newGrid.w)
+          } else {
+            continue
           }
-          if let n = counts[v[k]], n != v[k] { v[k] = n; changed = true }
-          k += 1
+          changed = true
         }
         guard changed else { continue }
         let t = s.dtype == .int32 ? Tensor(dtype: .int32, dims: s.dims, values: v.map { Int32(truncatingIfNeeded: $0) })
@@ -366,12 +368,17 @@ public enum PatchAdapt {
     return nil
   }
 
-  /// Token counts on the embedding path of the original graph: the size of the token axis of
-  /// every value reached from the patch embedding through Reshape/Flatten/Transpose/Concat/
-  /// Add/Squeeze/Unsqueeze (e.g. grid count, grid + class token). Uses shape inference at the
-  /// original sizes; empty if that fails (the caller then knows only the posemb's counts).
-  static func tokenCounts(_ graph: Graph, file: String, opsets: [OpsetImport], conv: Node,
-                          grid: (h: Int, w: Int)) -> [Int] {
+  /// The token axes of every value of the original graph (and the values' shapes there), by
+  /// shape inference at the original sizes and forward propagation from the patch embedding's
+  /// output, whose two spatial axes are the grid. Rules per node (outputs get the union over
+  /// inputs): Transpose permutes; MatMul keeps A's row axis and B's column axis (and aligned
+  /// batch axes) and drops the contracted one; Reshape/Flatten/Squeeze/Unsqueeze keep an axis
+  /// whose leading element count and size are unchanged (a flattened grid becomes the axis of
+  /// size gh·gw); Concat keeps its axes (the concatenated one grows: class token); Gather drops
+  /// its axis; any other node keeps right-aligned axes whose size is
+  /// unchanged (elementwise ops, norms, softmax, concat). Empty if shape inference fails.
+  static func tokenAxes(_ graph: Graph, file: String, opsets: [OpsetImport], conv: Node)
+    -> (axes: [String: Set<Int>], dims: [String: [Int]]) {
     var g = graph
     var shapes: [String: [Int]] = [:]
     for i in g.runtimeInputs {
@@ -380,59 +387,73 @@ public enum PatchAdapt {
       }
     }
     var ctx = PassContext(file: file, opsets: opsets, inputShapes: shapes)
-    guard (try? inferShapesAndFoldIfs(&g, &ctx)) != nil else { return [] }
-    let n = grid.h * grid.w
-    // value -> token axis (the grid's axes collapse into one axis once a Reshape flattens them).
-    var axis: [String: Int] = [:]
-    var counts: Set<Int> = []
-    let consumers = g.consumers
-    var frontier: [String] = []
-    // Conv output [B, D, gh, gw]: the flattened grid appears in a Reshape output as an axis of
-    // size gh·gw whose leading product equals B·D.
-    let start = conv.outputs[0]
-    func dims(_ v: String) -> [Int]? { g.type(of: v)?.shape?.concrete }
-    for c in consumers[start] ?? [] {
-      let node = g.nodes[c]
-      guard ["Reshape", "Flatten"].contains(node.opType), let out = node.outputs.first, let inD = dims(start),
-            let outD = dims(out), inD.count == 4 else { continue }
-      var lead = 1
-      for (k, d) in outD.enumerated() {
-        if d == n && lead == inD[0] * inD[1] { axis[out] = k; frontier.append(out); break }
-        lead *= d
-      }
+    guard (try? inferShapesAndFoldIfs(&g, &ctx)) != nil else { return ([:], [:]) }
+    var dims: [String: [Int]] = [:]
+    func shape(_ v: String) -> [Int]? {
+      if let d = dims[v] { return d }
+      let d = g.type(of: v)?.shape?.concrete
+      dims[v] = d
+      return d
     }
-    var steps = 0
-    while let v = frontier.popLast(), steps < 256 {
-      steps += 1
-      guard let a = axis[v], let vd = dims(v), a < vd.count else { continue }
-      counts.insert(vd[a])
-      for c in consumers[v] ?? [] {
-        let node = g.nodes[c]
-        guard let out = node.outputs.first, axis[out] == nil, let od = dims(out) else { continue }
-        var oa: Int?
-        switch node.opType {
-        case "Transpose":
-          if let perm = node.ints("perm"), let k = perm.firstIndex(of: Int64(a)) { oa = k }
-        case "Concat":
-          let ax = Int(node.int("axis") ?? 0)
-          if (ax < 0 ? ax + vd.count : ax) == a { oa = a }
-        case "Add":
-          if od.count == vd.count { oa = a }
-        case "Unsqueeze", "Squeeze", "Reshape":
-          // Keep the axis whose leading product is unchanged and whose size is unchanged.
-          let lead = vd[..<a].reduce(1, *)
-          var p = 1
-          for (k, d) in od.enumerated() {
-            if p == lead && d == vd[a] { oa = k; break }
-            p *= d
-          }
-        default:
-          break
+    var axes: [String: Set<Int>] = [:]
+    guard let start = conv.outputs.first, let sd = shape(start), sd.count == 4 else { return ([:], [:]) }
+    axes[start] = [2, 3]
+    /// Axis of `out` that keeps axis `a` of `inD` through a reshape: same leading count and size.
+    func regroup(_ a: Int, _ inD: [Int], _ out: [Int], grid: Set<Int>) -> Set<Int> {
+      var r: Set<Int> = []
+      let lead = inD[..<a].reduce(1, *)
+      var p = 1
+      for (k, d) in out.enumerated() {
+        if p == lead && d == inD[a] { r.insert(k) }
+        p *= d
+      }
+      // Consecutive grid axes flattened into one.
+      if grid.contains(a), grid.contains(a + 1), a + 1 < inD.count {
+        p = 1
+        for (k, d) in out.enumerated() {
+          if p == lead && d == inD[a] * inD[a + 1] { r.insert(k) }
+          p *= d
         }
-        if let oa { axis[out] = oa; frontier.append(out) }
       }
+      return r
     }
-    return counts.sorted()
+    for node in g.nodes {
+      guard let out = node.outputs.first, !out.isEmpty, let od = shape(out) else { continue }
+      var result: Set<Int> = []
+      for (slot, input) in node.inputs.enumerated() where !input.isEmpty {
+        guard let set = axes[input], !set.isEmpty, let vd = shape(input) else { continue }
+        for a in set where a < vd.count {
+          switch node.opType {
+          case "Transpose":
+            let perm = node.ints("perm") ?? (0..<vd.count).reversed().map(Int64.init)
+            if let k = perm.firstIndex(of: Int64(a)) { result.insert(k) }
+          case "MatMul":
+            let r = vd.count
+            guard r >= 2, od.count >= 2 else { continue }
+            if slot == 0 && a == r - 2 { result.insert(od.count - 2) }
+            else if slot == 1 && a == r - 1 { result.insert(od.count - 1) }
+            else if a < r - 2 { result.insert(a + od.count - r) }
+          case "Reshape", "Flatten", "Squeeze", "Unsqueeze":
+            if slot == 0 { result.formUnion(regroup(a, vd, od, grid: set)) }
+          case "Concat":
+            let axis = Int(node.int("axis") ?? 0)
+            if od.count == vd.count, a == (axis < 0 ? axis + vd.count : axis) || od[a] == vd[a] { result.insert(a) }
+          case "Gather":
+            let axis = Int(node.int("axis") ?? 0)
+            let ga = axis < 0 ? axis + vd.count : axis
+            if slot == 0, a != ga {
+              let k = a < ga ? a : a + od.count - vd.count
+              if k >= 0, k < od.count, od[k] == vd[a] { result.insert(k) }
+            }
+          default:
+            let k = a + od.count - vd.count
+            if k >= 0, k < od.count, od[k] == vd[a] { result.insert(k) }
+          }
+        }
+      }
+      if !result.isEmpty { axes[out] = result }
+    }
+    return (axes, dims)
   }
 
   /// Bilinear grid resize of a `[gh·gw, d]` (tokens first) or `[d, gh, gw]` table.
