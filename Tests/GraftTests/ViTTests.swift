@@ -207,7 +207,8 @@ import Testing
   /// and in Graft with equal outputs (1e-4 × max|ref|), with the expected token count.
   @Test(arguments: [("vit_p4.onnx", 8), ("vit_p4.onnx", 16), ("vit_p8.onnx", 4), ("vit_p8.onnx", 16),
                     ("vit_p16.onnx", 4), ("vit_p16.onnx", 8), ("vit_posfirst_p8.onnx", 4),
-                    ("vit_posfirst_p8.onnx", 16), ("vit_linear_p8.onnx", 4), ("vit_linear_p8.onnx", 16)])
+                    ("vit_posfirst_p8.onnx", 16), ("vit_linear_p8.onnx", 4), ("vit_linear_p8.onnx", 16),
+                    ("vit_hd16_p8.onnx", 4), ("vit_hd16_p8.onnx", 16)])
   func adaptedModelRunsInOnnxruntimeAndGraft(_ file: String, _ patch: Int) throws {
     var model = try Self.load(file)
     let report = try PatchAdapt.adapt(&model.graph, file: file, opsets: model.opsetImports, patch: patch)

@@ -8,11 +8,14 @@ usage: .venv/bin/python bench/vit/eval.py WORK_DIR [--graft .build/release/graft
 WORK_DIR holds what train.py wrote (vit_p{base}.onnx, test_images.npy, test_labels.npy).
 For each target patch P != base, at the same 32x32 images:
   pi        graft adapt-patch --patch P (PI-resize)
-  bilinear  graft adapt-patch --patch P --method bilinear (kernel resized like an image and
-            scaled by the area ratio)
+  bilinear  graft adapt-patch --patch P --method bilinear (kernel resized like an image,
+            FlexiViT's vanilla baseline); bilinear-area: that, scaled by the area ratio
   resized   the base model unchanged except its position embedding (graft adapt-patch
             --patch base --image S'xS'), fed the images resized to S' = 32*base/P so that it
             sees the same number of tokens as the patch-P model
+A second table keeps the token grid fixed instead (images resized to 32*P/base with the
+patch, FlexiViT's setting; PI-resize is then exact for growing patches up to patch-border
+mixing): PI-resize, bilinear, and the unmodified model on the image resized back to 32.
 Accuracies come from onnxruntime on the 1 000 held-out digits; the PI row is also run through
 Graft's C runtime (bench/vit/latency.c), which gives Graft's accuracy and per-image latency.
 """
@@ -109,7 +112,7 @@ def main():
         row = {"patch": p, "tokens": (32 // p) ** 2 + 1}
         if p == base:
             model = src
-            row["pi"] = row["bilinear"] = row["resized"] = ort_accuracy(src, images, labels)
+            row["pi"] = row["bilinear"] = row["bilinear_area"] = row["resized"] = ort_accuracy(src, images, labels)
             out = graft(args, "adapt-patch", src, "--patch", str(p), "-o", os.path.join(w, f"same_{p}.onnx"))
         else:
             model = os.path.join(w, f"pi_{p}.onnx")
@@ -118,6 +121,9 @@ def main():
             bil = os.path.join(w, f"bilinear_{p}.onnx")
             graft(args, "adapt-patch", src, "--patch", str(p), "--method", "bilinear", "-o", bil)
             row["bilinear"] = ort_accuracy(bil, images, labels)
+            bil_a = os.path.join(w, f"bilinear_area_{p}.onnx")
+            graft(args, "adapt-patch", src, "--patch", str(p), "--method", "bilinear-area", "-o", bil_a)
+            row["bilinear_area"] = ort_accuracy(bil_a, images, labels)
             side = 32 * base // p
             res = os.path.join(w, f"resized_{p}.onnx")
             graft(args, "adapt-patch", src, "--patch", str(base), "--image", f"{side}x{side}", "-o", res)
@@ -129,15 +135,41 @@ def main():
         row["ort_us"] = ort_latency_us(model, images)
         rows.append(row)
         print(row, flush=True)
+
+    # Same token grid: the image is resized with the patch (32*P/base), as FlexiViT's PI-resize
+    # property is stated; the baseline runs the unmodified model on the image resized back to 32.
+    grid_rows = []
+    for p in sorted(int(t) for t in args.targets.split(",")):
+        side = 32 * p // base
+        imgs = resize_images(images, side)
+        row = {"patch": p, "image": side}
+        for method in ("pi", "bilinear", "bilinear-area"):
+            m = os.path.join(w, f"grid_{method}_{p}.onnx")
+            graft(args, "adapt-patch", src, "--patch", str(p), "--image", f"{side}x{side}", "--method", method, "-o", m)
+            row[method.replace("-", "_")] = ort_accuracy(m, imgs, labels)
+        row["resized"] = ort_accuracy(src, resize_images(imgs, 32), labels)
+        grid_rows.append(row)
+        print(row, flush=True)
+
     print()
     print(f"ViT (MNIST 5k, 32x32, trained at patch {base}); accuracy on 1000 held-out digits")
-    print("| patch | tokens | MACs | PI-resize | bilinear resize | unmodified, resized images | Graft acc (PI) | Graft us | onnxruntime us | ort/graft |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print()
+    print("Fixed 32x32 images (token count changes with the patch):")
+    print()
+    print("| patch | tokens | MACs | PI-resize | bilinear resize | bilinear, area-scaled | unmodified, resized images | Graft acc (PI) | Graft us | onnxruntime us | ort/graft |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         tag = " (trained)" if r["patch"] == base else ""
         print(f"| {r['patch']}{tag} | {r['tokens']} | {r['macs']:,} | {r['pi']:.3f} | {r['bilinear']:.3f} | "
-              f"{r['resized']:.3f} | {r['graft_acc']:.3f} | {r['graft_us']:.0f} | {r['ort_us']:.0f} | "
+              f"{r['bilinear_area']:.3f} | {r['resized']:.3f} | {r['graft_acc']:.3f} | {r['graft_us']:.0f} | {r['ort_us']:.0f} | "
               f"{r['ort_us'] / r['graft_us']:.2f} |")
+    print()
+    print(f"Fixed {32 // base}x{32 // base} token grid (images resized to 32*P/{base}):")
+    print()
+    print("| patch | image | PI-resize | bilinear resize | bilinear, area-scaled | unmodified, image resized back to 32 |")
+    print("|---|---|---|---|---|---|")
+    for r in grid_rows:
+        print(f"| {r['patch']} | {r['image']}x{r['image']} | {r['pi']:.3f} | {r['bilinear']:.3f} | {r['bilinear_area']:.3f} | {r['resized']:.3f} |")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ enum AdaptPatchCommand: Command {
   static let name = "adapt-patch"
   static let summary = "change a ViT's patch size (PI-resize of the patch embedding, resized position embedding)"
   static let help = """
-    usage: graft adapt-patch <vit.onnx> --patch P [--image HxW] [--method pi|bilinear]
+    usage: graft adapt-patch <vit.onnx> --patch P [--image HxW] [--method pi|bilinear|bilinear-area]
                              (-o out.onnx | --archive out.graft [--compress])
 
     Finds the patch embedding (a Conv on the image with kernel = stride and no padding),
@@ -24,8 +24,9 @@ enum AdaptPatchCommand: Command {
     options:
       --patch P          the new patch size (square)
       --image HxW        the new input size (default: the model's)
-      --method M         pi (default) or bilinear (the kernel resized like an image and scaled
-                         by the area ratio; a baseline for comparisons)
+      --method M         pi (default); bilinear (the kernel resized like an image: FlexiViT's
+                         vanilla baseline) or bilinear-area (that, scaled by the area ratio);
+                         the two bilinear methods are baselines for comparisons
       -o, --output FILE  write the adapted ONNX model
       --archive FILE     compile the adapted model and write a .graft archive instead
       --compress         with --archive: store the weights zlib-compressed
@@ -60,7 +61,7 @@ enum AdaptPatchCommand: Command {
     let before = try macs(original, file: input)
     let after = try macs(model, file: input)
     for w in report.warnings { out.error("\(input): warning: \(w)") }
-    out.print("patch embedding: '\(report.convNode)' \(report.oldPatch.h)x\(report.oldPatch.w) -> \(patch)x\(patch) (\(method == .piResize ? "PI-resize" : "bilinear"))")
+    out.print("patch embedding: '\(report.convNode)' \(report.oldPatch.h)x\(report.oldPatch.w) -> \(patch)x\(patch) (\(method == .piResize ? "PI-resize" : method.rawValue))")
     out.print("image: \(report.oldImage.h)x\(report.oldImage.w) -> \(report.newImage.h)x\(report.newImage.w)")
     out.print("grid: \(report.oldGrid.h)x\(report.oldGrid.w) -> \(report.newGrid.h)x\(report.newGrid.w), prefix tokens \(report.prefixTokens)")
     out.print("tokens: \(report.oldTokens) -> \(report.newTokens)")

@@ -4,8 +4,11 @@ import GraftIR
 public enum KernelResize: String, Sendable, CaseIterable {
   /// FlexiViT's pseudo-inverse resize (`PIResize`): exact token equivalence when the patch grows.
   case piResize = "pi"
-  /// The kernel resized bilinearly and scaled by the area ratio (the evaluation's baseline).
+  /// The kernel resized like an image, bilinearly (FlexiViT's "vanilla resize" baseline).
   case bilinear
+  /// The same, scaled by the area ratio `ph·pw / (ph'·pw')` so a constant patch keeps its token
+  /// (a stronger baseline).
+  case bilinearArea = "bilinear-area"
 }
 
 /// What `PatchAdapt.adapt` did, for the CLI and the tests.
@@ -109,7 +112,8 @@ public enum PatchAdapt {
     let resized: [Float]?
     switch method {
     case .piResize: resized = PIResize.resizeKernel(wv, dims: wT.dims, to: patch, patch)
-    case .bilinear: resized = PIResize.bilinearKernel(wv, dims: wT.dims, to: patch, patch)
+    case .bilinear: resized = PIResize.bilinearKernel(wv, dims: wT.dims, to: patch, patch, scaleByArea: false)
+    case .bilinearArea: resized = PIResize.bilinearKernel(wv, dims: wT.dims, to: patch, patch, scaleByArea: true)
     }
     guard let resized else {
       throw GraftError(.invalid, at: Location(file: file, node: conv.displayName, opType: "Conv", tensor: wName),

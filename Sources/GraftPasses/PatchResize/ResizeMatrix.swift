@@ -174,16 +174,17 @@ public enum PIResize {
     return out
   }
 
-  /// The baseline the evaluation compares against: the kernel itself resized bilinearly
-  /// (half-pixel, antialias when shrinking) and scaled by `ph·pw / (ph'·pw')` so a constant
-  /// patch keeps its token. Not norm-preserving in general; for benchmarks only.
-  public static func bilinearKernel(_ values: [Float], dims: [Int], to newH: Int, _ newW: Int) -> [Float]? {
+  /// The baselines the evaluation compares against: the kernel itself resized bilinearly
+  /// (half-pixel, antialias when shrinking), and with `scaleByArea` multiplied by
+  /// `ph·pw / (ph'·pw')` so a constant patch keeps its token. For benchmarks only.
+  public static func bilinearKernel(_ values: [Float], dims: [Int], to newH: Int, _ newW: Int,
+                                    scaleByArea: Bool) -> [Float]? {
     guard dims.count == 4, newH > 0, newW > 0 else { return nil }
     let (o, i, ph, pw) = (dims[0], dims[1], dims[2], dims[3])
     guard values.count == o * i * ph * pw else { return nil }
     let rows = ResizeMatrix.bilinear(from: ph, to: newH, antialias: true)
     let cols = ResizeMatrix.bilinear(from: pw, to: newW, antialias: true)
-    let scale = Double(ph * pw) / Double(newH * newW)
+    let scale = scaleByArea ? Double(ph * pw) / Double(newH * newW) : 1
     var out: [Float] = []
     for s in 0..<(o * i) {
       let plane = values[(s * ph * pw)..<((s + 1) * ph * pw)].map(Double.init)

@@ -18,6 +18,8 @@ Files:
   vit_linear_p8.onnx                      the patch embedding in "patchify" form: Reshape to
                                           [1, 3, 4, 8, 4, 8], Transpose to (gh, gw, ph, pw, c),
                                           Reshape to [1, 16, 192], MatMul + Add
+  vit_hd16_p8.onnx                        width 32, 2 heads: the head dim (16) equals the
+                                          grid's token count, in the same Reshape target
   bad_nopatch.onnx                        a 3x3 stride-1 Conv stem: no patch embedding
   bad_posemb.onnx                         position embedding with 15 tokens for a 4x4 grid
 """
@@ -167,6 +169,10 @@ def main():
     models = {f"vit_p{p}.onnx": vit(p) for p in (4, 8, 16)}
     models["vit_posfirst_p8.onnx"] = vit(8, seed=2, posfirst=True)
     models["vit_linear_p8.onnx"] = vit(8, seed=3, linear=True)
+    global DIM, MLP
+    DIM, MLP = 32, 64  # head dim 16 = the 4x4 grid's token count: must not be rewritten
+    models["vit_hd16_p8.onnx"] = vit(8, seed=4)
+    DIM, MLP = 24, 48
     models["bad_nopatch.onnx"] = vit(8, nopatch=True)
     models["bad_posemb.onnx"] = vit(8, bad_posemb=True)
     for name, m in models.items():
