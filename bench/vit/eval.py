@@ -6,16 +6,16 @@ usage: .venv/bin/python bench/vit/eval.py WORK_DIR [--graft .build/release/graft
                                           [--latency bench/vit/build/latency] [--base 8]
 
 WORK_DIR holds what train.py wrote (vit_p{base}.onnx, test_images.npy, test_labels.npy).
-For each target patch P != base, at the same 32x32 images:
+For each target patch P != base, at the trained image size S (32 by default):
   pi        graft adapt-patch --patch P (PI-resize)
   bilinear  graft adapt-patch --patch P --method bilinear (kernel resized like an image,
             FlexiViT's vanilla baseline); bilinear-area: that, scaled by the area ratio
   resized   the base model unchanged except its position embedding (graft adapt-patch
-            --patch base --image S'xS'), fed the images resized to S' = 32*base/P so that it
+            --patch base --image S'xS'), fed the images resized to S' = S*base/P so that it
             sees the same number of tokens as the patch-P model
-A second table keeps the token grid fixed instead (images resized to 32*P/base with the
+A second table keeps the token grid fixed instead (images resized to S*P/base with the
 patch, FlexiViT's setting; PI-resize is then exact for growing patches up to patch-border
-mixing): PI-resize, bilinear, and the unmodified model on the image resized back to 32.
+mixing): PI-resize, bilinear, and the unmodified model on the image resized back to S.
 Accuracies come from onnxruntime on the 1 000 held-out digits; the PI row is also run through
 Graft's C runtime (bench/vit/latency.c), which gives Graft's accuracy and per-image latency.
 """
@@ -106,10 +106,11 @@ def main():
     w, base = args.work, args.base
     images = np.load(os.path.join(w, "test_images.npy")).astype(np.float32)
     labels = np.load(os.path.join(w, "test_labels.npy"))
+    size = images.shape[-1]
     src = os.path.join(w, f"vit_p{base}.onnx")
     rows = []
     for p in sorted({base} | {int(t) for t in args.targets.split(",")}):
-        row = {"patch": p, "tokens": (32 // p) ** 2 + 1}
+        row = {"patch": p, "tokens": (size // p) ** 2 + 1}
         if p == base:
             model = src
             row["pi"] = row["bilinear"] = row["bilinear_area"] = row["resized"] = ort_accuracy(src, images, labels)
@@ -124,7 +125,7 @@ def main():
             bil_a = os.path.join(w, f"bilinear_area_{p}.onnx")
             graft(args, "adapt-patch", src, "--patch", str(p), "--method", "bilinear-area", "-o", bil_a)
             row["bilinear_area"] = ort_accuracy(bil_a, images, labels)
-            side = 32 * base // p
+            side = size * base // p
             res = os.path.join(w, f"resized_{p}.onnx")
             graft(args, "adapt-patch", src, "--patch", str(base), "--image", f"{side}x{side}", "-o", res)
             row["resized"] = ort_accuracy(res, resize_images(images, side), labels)
@@ -136,25 +137,25 @@ def main():
         rows.append(row)
         print(row, flush=True)
 
-    # Same token grid: the image is resized with the patch (32*P/base), as FlexiViT's PI-resize
-    # property is stated; the baseline runs the unmodified model on the image resized back to 32.
+    # Same token grid: the image is resized with the patch (S*P/base), as FlexiViT's PI-resize
+    # property is stated; the baseline runs the unmodified model on the image resized back to S.
     grid_rows = []
     for p in sorted(int(t) for t in args.targets.split(",")):
-        side = 32 * p // base
+        side = size * p // base
         imgs = resize_images(images, side)
         row = {"patch": p, "image": side}
         for method in ("pi", "bilinear", "bilinear-area"):
             m = os.path.join(w, f"grid_{method}_{p}.onnx")
             graft(args, "adapt-patch", src, "--patch", str(p), "--image", f"{side}x{side}", "--method", method, "-o", m)
             row[method.replace("-", "_")] = ort_accuracy(m, imgs, labels)
-        row["resized"] = ort_accuracy(src, resize_images(imgs, 32), labels)
+        row["resized"] = ort_accuracy(src, resize_images(imgs, size), labels)
         grid_rows.append(row)
         print(row, flush=True)
 
     print()
-    print(f"ViT (MNIST 5k, 32x32, trained at patch {base}); accuracy on 1000 held-out digits")
+    print(f"ViT (MNIST 5k, {size}x{size}, trained at patch {base}); accuracy on 1000 held-out digits")
     print()
-    print("Fixed 32x32 images (token count changes with the patch):")
+    print(f"Fixed {size}x{size} images (token count changes with the patch):")
     print()
     print("| patch | tokens | MACs | PI-resize | bilinear resize | bilinear, area-scaled | unmodified, resized images | Graft acc (PI) | Graft us | onnxruntime us | ort/graft |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -164,9 +165,9 @@ def main():
               f"{r['bilinear_area']:.3f} | {r['resized']:.3f} | {r['graft_acc']:.3f} | {r['graft_us']:.0f} | {r['ort_us']:.0f} | "
               f"{r['ort_us'] / r['graft_us']:.2f} |")
     print()
-    print(f"Fixed {32 // base}x{32 // base} token grid (images resized to 32*P/{base}):")
+    print(f"Fixed {size // base}x{size // base} token grid (images resized to {size}*P/{base}):")
     print()
-    print("| patch | image | PI-resize | bilinear resize | bilinear, area-scaled | unmodified, image resized back to 32 |")
+    print("| patch | image | PI-resize | bilinear resize | bilinear, area-scaled | unmodified, image resized back |")
     print("|---|---|---|---|---|---|")
     for r in grid_rows:
         print(f"| {r['patch']} | {r['image']}x{r['image']} | {r['pi']:.3f} | {r['bilinear']:.3f} | {r['bilinear_area']:.3f} | {r['resized']:.3f} |")

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 import mlxtend
 
-IMAGE = 32
+IMAGE = 32  # --image changes it
 
 
 class Block(nn.Module):
@@ -102,7 +102,10 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--patch", type=int, default=8)
     ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--image", type=int, default=32)
     args = ap.parse_args()
+    global IMAGE
+    IMAGE = args.image
     torch.set_num_threads(1)
     torch.manual_seed(0)
     os.makedirs(args.out, exist_ok=True)
