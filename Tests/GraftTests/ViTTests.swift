@@ -316,6 +316,8 @@ import Testing
      "no patch embedding found (a Conv on the image with kernel = stride and no padding); found '/conv_2' kernel 3x3 stride 1x1"),
     ("vit_p8.onnx", ["--patch", "5"], "patch size 5 does not divide the image 32x32"),
     ("vit_p8.onnx", ["--patch", "8", "--image", "36x36"], "patch size 8 does not divide the image 36x36"),
+    ("vit_p8.onnx", ["--patch", "1", "--image", "4096x4096"],
+     "patch 1 on a 4096x4096 image gives a 4096x4096 grid; at most patch 1024 and 65536 tokens are supported"),
     ("bad_posemb.onnx", ["--patch", "4"],
      "node '/add_10' (Add): tensor 'pos_embed_9': position embedding has 15 tokens (not a square grid); the 4x4 patch grid needs 16 plus at most 16 prefix tokens"),
   ])

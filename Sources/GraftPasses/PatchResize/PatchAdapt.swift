@@ -61,6 +61,10 @@ public struct PatchAdaptReport: Sendable {
 /// - never chain: adapt from the original model each time (PI-resize is not invertible).
 /// Errors are one line naming the file and what was found; nothing is changed on error.
 public enum PatchAdapt {
+  /// Largest patch side and grid token count `adapt` accepts (bounds the new tables' size).
+  public static let maxPatch = 1024
+  public static let maxTokens = 1 << 16
+
   public static func adapt(_ graph: inout Graph, file: String, opsets: [OpsetImport],
                            patch: Int, image: (h: Int, w: Int)? = nil,
                            method: KernelResize = .piResize) throws -> PatchAdaptReport {
@@ -98,6 +102,10 @@ public enum PatchAdapt {
     }
     let oldGrid = (h: oldH / ph, w: oldW / pw)
     let newGrid = (h: newImage.h / patch, w: newImage.w / patch)
+    // Flags are input too: refuse sizes whose tables would be huge rather than allocate them.
+    guard patch <= maxPatch, newGrid.h * newGrid.w <= maxTokens else {
+      throw GraftError(.invalid, at: here, "patch \(patch) on a \(newImage.h)x\(newImage.w) image gives a \(newGrid.h)x\(newGrid.w) grid; at most patch \(maxPatch) and \(maxTokens) tokens are supported")
+    }
     var warnings: [String] = []
     if method == .piResize && (patch < ph || patch < pw) {
       warnings.append("patch shrinks from \(ph)x\(pw) to \(patch)x\(patch): PI-resize is a least-squares fit, not exact")
