@@ -1,6 +1,7 @@
 # Graft: the two commands the README promises, plus their parts.
 #   make demo   compile and run the bundled sample model, compare with onnxruntime
-#   make test   every test: Swift tests, C runtime tests (plain and ASan+UBSan), conformance
+#   make test   every test: Swift tests, C runtime tests (plain and ASan+UBSan), conformance,
+#               cross builds for aarch64/armv7 under QEMU
 # Each target installs what it needs first (scripts/setup.sh: apt packages, .venv).
 
 SWIFT ?= swift
@@ -27,8 +28,9 @@ demo: build
 	$(GRAFT) check $(SAMPLE).onnx --input x=$(SAMPLE).input_0.npy
 
 # Order: the Swift test build first (it also builds the debug `graft` the conformance runner
-# uses), then the C runtime tests, the conformance run, and the Swift tests last.
-test: setup check-proto build-tests test-runtime test-conformance test-swift
+# and the cross tests use), then the C runtime tests, the conformance run, the ARM cross tests
+# under QEMU, and the Swift tests last.
+test: setup check-proto build-tests test-runtime test-conformance test-cross test-swift
 	@echo "make test: all test groups passed"
 
 build-tests: setup
@@ -46,6 +48,11 @@ test-swift: build-tests
 
 test-conformance: build-tests
 	$(PY) scripts/conformance.py --graft .build/debug/graft
+
+# Board bundles built with the ARM cross compilers and run under user-mode QEMU; outputs
+# compared with the x86 build (installs gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user).
+test-cross: build-tests
+	GRAFT=.build/debug/graft scripts/cross_test.sh
 
 clean:
 	rm -rf .build out
