@@ -15,6 +15,7 @@ public enum CLI {
     TargetsCommand.self,
     BenchCommand.self,
     EmitCCommand.self,
+    AdaptPatchCommand.self,
   ]
 
   static let exitCodesHelp = """

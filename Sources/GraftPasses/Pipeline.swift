@@ -40,6 +40,7 @@ public struct Pipeline: Sendable {
       ConstantFolding(evaluator: evaluator),
       DeadCode(),
       FoldBatchNorm(),
+      FuseTransformer(),
       FuseActivation(),
       FuseOther(),
       DeadCode(),
