@@ -47,7 +47,7 @@ private func smallGraph() -> Graph {
   @Test func portablePipelineListsThePassesInOrder() {
     #expect(Pipeline.portable().passNames == [
       "canonicalize", "shape-inference", "fold-if", "remove-identity", "constant-folding", "dead-code",
-      "fold-batchnorm", "fuse-activation", "fuse-other", "dead-code", "shape-inference",
+      "fold-batchnorm", "fuse-transformer", "fuse-activation", "fuse-other", "dead-code", "shape-inference",
     ])
   }
 
