@@ -45,14 +45,16 @@ let package = Package(
     .target(name: "GraftPasses", dependencies: ["GraftIR", "GraftKernels"]),
     // Memory planning, archive writing, running archives through the runtime.
     .target(name: "GraftBackend", dependencies: ["GraftIR", "GraftKernels", "GraftPasses", "GraftRuntime", "CZlib"]),
+    // Weight transplant between architectures (DPIAT-style matching), analytic init, similarity.
+    .target(name: "GraftTransplant", dependencies: ["GraftIR", "GraftPasses"]),
     // Commands, argument parsing, exit codes.
-    .target(name: "GraftCLI", dependencies: ["GraftIR", "GraftONNX", "GraftPasses", "GraftBackend", "GraftKernels"]),
+    .target(name: "GraftCLI", dependencies: ["GraftIR", "GraftONNX", "GraftPasses", "GraftBackend", "GraftKernels", "GraftTransplant"]),
     .executableTarget(name: "graft", dependencies: ["GraftCLI"]),
     // Tests.
     .target(name: "GraftTestSupport", dependencies: ["GraftIR", "GraftONNX"], path: "Tests/GraftTestSupport"),
     .testTarget(
       name: "GraftTests",
-      dependencies: ["GraftIR", "GraftONNX", "GraftKernels", "GraftPasses", "GraftBackend", "GraftCLI", "GraftTestSupport", "GraftRuntime"],
+      dependencies: ["GraftIR", "GraftONNX", "GraftKernels", "GraftPasses", "GraftBackend", "GraftCLI", "GraftTestSupport", "GraftRuntime", "GraftTransplant"],
       path: "Tests/GraftTests"),
   ]
 )

@@ -1,1 +1,4 @@
+import Foundation
 import GraftCLI
+
+exit(CLI.run(Array(CommandLine.arguments.dropFirst())))

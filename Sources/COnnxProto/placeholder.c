@@ -1,1 +1,0 @@
-/* placeholder until protoc-c output is generated */

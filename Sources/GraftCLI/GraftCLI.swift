@@ -1,1 +1,0 @@
-// GraftCLI: see the module's other files.

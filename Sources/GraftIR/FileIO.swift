@@ -1,0 +1,49 @@
+import Foundation
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
+/// A reader never sees a half-written file and a failed write leaves the old file intact.
+/// Throws a one-line `GraftError(.io)` naming the path.
+public func writeFileAtomically(_ path: String, _ write: (FileHandle) throws -> Void) throws {
+  let url = URL(fileURLWithPath: path)
+  let dir = url.deletingLastPathComponent().path
+  let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+  let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+  guard fd >= 0 else {
+    throw GraftError(.io, at: Location(file: path), "cannot write: \(String(cString: strerror(errno)))")
+  }
+  let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+  do {
+    try write(handle)
+    guard fsync(fd) == 0 else {
+      throw GraftError(.io, at: Location(file: path), "cannot write: \(String(cString: strerror(errno)))")
+    }
+    try handle.close()
+  } catch let e as GraftError {
+    try? handle.close()
+    unlink(tmp)
+    throw e
+  } catch {
+    try? handle.close()
+    unlink(tmp)
+    throw GraftError(.io, at: Location(file: path), "cannot write: \(error.localizedDescription)")
+  }
+  guard rename(tmp, path) == 0 else {
+    let msg = String(cString: strerror(errno))
+    unlink(tmp)
+    throw GraftError(.io, at: Location(file: path), "cannot write: \(msg)")
+  }
+}
+
+/// Convenience: atomically writes a byte buffer.
+public func writeFileAtomically(_ path: String, bytes: UnsafeRawBufferPointer) throws {
+  try writeFileAtomically(path) { h in
+    // FileHandle.write(contentsOf:) reports ENOSPC/EFBIG as a thrown error.
+    var offset = 0
+    let chunk = 1 << 24
+    while offset < bytes.count {
+      let n = min(chunk, bytes.count - offset)
+      try h.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + offset), count: n, deallocator: .none))
+      offset += n
+    }
+  }
+}

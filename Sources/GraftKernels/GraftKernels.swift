@@ -1,1 +1,0 @@
-// GraftKernels: see the module's other files.

@@ -1,1 +1,0 @@
-// GraftONNX: see the module's other files.

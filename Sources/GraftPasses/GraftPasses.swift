@@ -1,1 +1,0 @@
-// GraftPasses: see the module's other files.
