@@ -176,8 +176,28 @@ static graft_status pool_eval(const graft_call *c, int kind) {
           int64_t h = IW / 2, k0 = a0, k1 = a1;
           float *pe = ph, *po = ph + L;
           const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * IW;
-          for (int64_t j = 0; j < h; ++j) { pe[j] = r[2 * j]; po[j] = r[2 * j + 1]; }
-          if (IW & 1) pe[h] = r[IW - 1];
+          if (kind == POOL_MAX && b0 - a0 == 1 && b1 - a1 <= 3) {
+            /* up to 3 rows in one pass (a missing row repeats the last: max is idempotent) */
+            const float *q1 = b1 - a1 > 1 ? r + g.d[1] * IW : r, *q2 = b1 - a1 > 2 ? r + 2 * g.d[1] * IW : q1;
+#if defined(__clang__)
+#pragma clang loop vectorize(enable) /* clang's SSE2 cost model otherwise keeps it scalar */
+#endif
+            for (int64_t j = 0; j < h; ++j) {
+              float e = r[2 * j] > q1[2 * j] ? r[2 * j] : q1[2 * j];
+              float o = r[2 * j + 1] > q1[2 * j + 1] ? r[2 * j + 1] : q1[2 * j + 1];
+              pe[j] = q2[2 * j] > e ? q2[2 * j] : e;
+              po[j] = q2[2 * j + 1] > o ? q2[2 * j + 1] : o;
+            }
+            if (IW & 1) {
+              float e = r[IW - 1] > q1[IW - 1] ? r[IW - 1] : q1[IW - 1];
+              pe[h] = q2[IW - 1] > e ? q2[IW - 1] : e;
+            }
+            k0 = b0 - 1;
+            k1 = b1 - 1; /* all rows folded: the loop below ends at once */
+          } else {
+            for (int64_t j = 0; j < h; ++j) { pe[j] = r[2 * j]; po[j] = r[2 * j + 1]; }
+            if (IW & 1) pe[h] = r[IW - 1];
+          }
           for (;;) {
             if (++k1 == b1) { k1 = a1; if (++k0 == b0) break; }
             r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * IW;
