@@ -429,6 +429,13 @@ static void test_conv(void) {
   run_conv("silu-window-s1", conv2d(1, 12, 10, 1, 27, 29, 3, 1, 1, 1), 0);
   run_conv("silu-window-s2", conv2d(1, 8, 16, 1, 61, 59, 3, 2, 1, 1), 0);
   run_conv("silu-general-1x1s2", conv2d(1, 16, 9, 1, 63, 65, 1, 2, 1, 0), 0);
+  forced_act = -1;
+  /* Stride-2 phase gather: rows of 16/17/32/33 outputs per phase (full and masked vector groups
+     ending exactly at the last input element of the tensor). */
+  run_conv("s2-gather-w32", conv2d(1, 3, 4, 1, 9, 32, 3, 2, 1, 1), 0);
+  run_conv("s2-gather-w33", conv2d(1, 2, 4, 1, 7, 33, 3, 2, 1, 1), 0);
+  run_conv("s2-gather-w66-nopad", conv2d(1, 2, 3, 1, 6, 66, 3, 2, 1, 0), 0);
+  run_conv("s2-gather-w65-nopad", conv2d(1, 2, 3, 1, 5, 65, 3, 2, 1, 0), 0);
   forced_act = GRAFT_ACT_SIGMOID;
   run_conv("sigmoid-pointwise-wide", conv2d(2, 5, 7, 1, 25, 41, 1, 1, 1, 0), 0);
   forced_act = -1;
