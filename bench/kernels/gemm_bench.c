@@ -124,7 +124,7 @@ static void bench_fc(int64_t k, int64_t n) {
 }
 
 static void bench_conv(const char *what, int64_t cin, int64_t cout, int64_t group, int64_t hw,
-                       int64_t k, int64_t s, int64_t p, int relu) {
+                       int64_t k, int64_t s, int64_t p, int act_kind) {
   if (!selected(what)) return;
   const int64_t ohw = (hw + 2 * p - k) / s + 1;
   int64_t xd[4] = {1, cin, hw, hw}, wd[4] = {cout, cin / group, k, k}, bd[1] = {cout},
@@ -134,7 +134,7 @@ static void bench_conv(const char *what, int64_t cin, int64_t cout, int64_t grou
   graft_tensor tx = tensor(x, 4, xd), tw = tensor(w, 4, wd), tb = tensor(b, 1, bd), ty = tensor(y, 4, yd);
   const graft_tensor *ins[3] = {&tx, &tw, &tb};
   graft_tensor *outs[1] = {&ty};
-  int64_t ks[2] = {k, k}, st[2] = {s, s}, pads[4] = {p, p, p, p}, grp = group, act = GRAFT_ACT_RELU;
+  int64_t ks[2] = {k, k}, st[2] = {s, s}, pads[4] = {p, p, p, p}, grp = group, act = act_kind;
   graft_attr at[5] = {
       {GRAFT_ATTR_KERNEL_SHAPE, GRAFT_ATTR_T_INTS, 2, ks, 0},
       {GRAFT_ATTR_STRIDES, GRAFT_ATTR_T_INTS, 2, st, 0},
@@ -149,7 +149,7 @@ static void bench_conv(const char *what, int64_t cin, int64_t cout, int64_t grou
   c.outputs = outs;
   c.n_outputs = 1;
   c.attrs = at;
-  c.n_attrs = relu ? 5 : 4;
+  c.n_attrs = act_kind != GRAFT_ACT_NONE ? 5 : 4;
   const double t = time_call(graft_kernel_find("conv_f32"), &c);
   const double macs = (double)cout * (double)(ohw * ohw) * (double)(cin / group) * (double)(k * k);
   report(what, 2.0 * macs, t, c.scratch_bytes);
@@ -194,20 +194,30 @@ int main(int argc, char **argv) {
   printf("graft kernels, 1 thread, GRAFT_CPU=%s, peak %.0f GFLOP/s\n", cpu ? cpu : "(auto)", peak);
   bench_gemm(512);
   bench_gemm(1024);
-  bench_conv("conv 3x3 64->64 56x56 +bias+relu", 64, 64, 1, 56, 3, 1, 1, 1);
-  bench_conv("conv 1x1 256->64 56x56 +bias+relu", 256, 64, 1, 56, 1, 1, 0, 1);
-  bench_conv("conv 1x1 64->256 56x56 +bias", 64, 256, 1, 56, 1, 1, 0, 0);
-  bench_conv("conv 3x3 128->128 28x28 +bias+relu", 128, 128, 1, 28, 3, 1, 1, 1);
-  bench_conv("conv 3x3 256->256 14x14 +bias+relu", 256, 256, 1, 14, 3, 1, 1, 1);
-  bench_conv("conv 3x3 512->512 7x7 +bias+relu", 512, 512, 1, 7, 3, 1, 1, 1);
-  bench_conv("conv 7x7/2 3->64 224x224 +bias+relu", 3, 64, 1, 224, 7, 2, 3, 1);
-  bench_conv("conv 1x1/2 512->1024 28x28 +bias", 512, 1024, 1, 28, 1, 2, 0, 0);
+  bench_conv("conv 3x3 64->64 56x56 +bias+relu", 64, 64, 1, 56, 3, 1, 1, GRAFT_ACT_RELU);
+  bench_conv("conv 1x1 256->64 56x56 +bias+relu", 256, 64, 1, 56, 1, 1, 0, GRAFT_ACT_RELU);
+  bench_conv("conv 1x1 64->256 56x56 +bias", 64, 256, 1, 56, 1, 1, 0, GRAFT_ACT_NONE);
+  bench_conv("conv 3x3 128->128 28x28 +bias+relu", 128, 128, 1, 28, 3, 1, 1, GRAFT_ACT_RELU);
+  bench_conv("conv 3x3 256->256 14x14 +bias+relu", 256, 256, 1, 14, 3, 1, 1, GRAFT_ACT_RELU);
+  bench_conv("conv 3x3 512->512 7x7 +bias+relu", 512, 512, 1, 7, 3, 1, 1, GRAFT_ACT_RELU);
+  bench_conv("conv 7x7/2 3->64 224x224 +bias+relu", 3, 64, 1, 224, 7, 2, 3, GRAFT_ACT_RELU);
+  bench_conv("conv 1x1/2 512->1024 28x28 +bias", 512, 1024, 1, 28, 1, 2, 0, GRAFT_ACT_NONE);
   bench_fc(2048, 1000);
-  bench_conv("depthwise 3x3 32ch 112x112 +bias+relu", 32, 32, 32, 112, 3, 1, 1, 1);
-  bench_conv("depthwise 3x3/2 96ch 112x112 +bias+relu", 96, 96, 96, 112, 3, 2, 1, 1);
-  bench_conv("depthwise 3x3 256ch 14x14 +bias+relu", 256, 256, 256, 14, 3, 1, 1, 1);
-  bench_conv("depthwise 5x5 120ch 40x40 +bias+relu", 120, 120, 120, 40, 5, 1, 2, 1);
-  bench_conv("depthwise 5x5/2 72ch 80x80 +bias+relu", 72, 72, 72, 80, 5, 2, 2, 1);
+  /* ddddocr_det (YOLOX-style, Conv -> SiLU everywhere) at 416x416: its slowest layers. */
+  bench_conv("dd 3x3/2 24->48 208x208 +bias+silu", 24, 48, 1, 208, 3, 2, 1, GRAFT_ACT_SILU);
+  bench_conv("dd 3x3 12->24 208x208 +bias+silu", 12, 24, 1, 208, 3, 1, 1, GRAFT_ACT_SILU);
+  bench_conv("dd 1x1 48->48 104x104 +bias+silu", 48, 48, 1, 104, 1, 1, 0, GRAFT_ACT_SILU);
+  bench_conv("dd 1x1 24->24 104x104 +bias+silu", 24, 24, 1, 104, 1, 1, 0, GRAFT_ACT_SILU);
+  bench_conv("dd 1x1 96->96 52x52 +bias+silu", 96, 96, 1, 52, 1, 1, 0, GRAFT_ACT_SILU);
+  bench_conv("dd 1x1 192->192 26x26 +bias+silu", 192, 192, 1, 26, 1, 1, 0, GRAFT_ACT_SILU);
+  bench_conv("dd 3x3 96->96 52x52 +bias+silu", 96, 96, 1, 52, 3, 1, 1, GRAFT_ACT_SILU);
+  bench_conv("dd 3x3 96->96 52x52 +bias", 96, 96, 1, 52, 3, 1, 1, GRAFT_ACT_NONE);
+  bench_conv("dd 1x1 24->24 104x104 +bias", 24, 24, 1, 104, 1, 1, 0, GRAFT_ACT_NONE);
+  bench_conv("depthwise 3x3 32ch 112x112 +bias+relu", 32, 32, 32, 112, 3, 1, 1, GRAFT_ACT_RELU);
+  bench_conv("depthwise 3x3/2 96ch 112x112 +bias+relu", 96, 96, 96, 112, 3, 2, 1, GRAFT_ACT_RELU);
+  bench_conv("depthwise 3x3 256ch 14x14 +bias+relu", 256, 256, 256, 14, 3, 1, 1, GRAFT_ACT_RELU);
+  bench_conv("depthwise 5x5 120ch 40x40 +bias+relu", 120, 120, 120, 40, 5, 1, 2, GRAFT_ACT_RELU);
+  bench_conv("depthwise 5x5/2 72ch 80x80 +bias+relu", 72, 72, 72, 80, 5, 2, 2, GRAFT_ACT_RELU);
   bench_convt("convT 4x4/2 256->128 16x16 +bias", 256, 128, 16, 4, 2, 1);
   bench_convt("convT 2x2/2 64->32 80x80 +bias", 64, 32, 80, 2, 2, 0);
   return 0;

@@ -98,7 +98,10 @@ def conv(what, cin, cout, group, hw, k, s, p, relu):
     b = rng.standard_normal((cout,)).astype(np.float32)
     nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c" if relu else "y"], group=group,
                               kernel_shape=[k, k], strides=[s, s], pads=[p, p, p, p])]
-    if relu:
+    if relu == "silu":  # as exported by PyTorch: x * Sigmoid(x)
+        nodes.append(helper.make_node("Sigmoid", ["c"], ["sg"]))
+        nodes.append(helper.make_node("Mul", ["c", "sg"], ["y"]))
+    elif relu:
         nodes.append(helper.make_node("Relu", ["c"], ["y"]))
     g = helper.make_graph(
         nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, hw, hw])],
@@ -142,6 +145,15 @@ conv("conv 3x3 512->512 7x7 +bias+relu", 512, 512, 1, 7, 3, 1, 1, True)
 conv("conv 7x7/2 3->64 224x224 +bias+relu", 3, 64, 1, 224, 7, 2, 3, True)
 conv("conv 1x1/2 512->1024 28x28 +bias", 512, 1024, 1, 28, 1, 2, 0, False)
 fc(2048, 1000)
+conv("dd 3x3/2 24->48 208x208 +bias+silu", 24, 48, 1, 208, 3, 2, 1, "silu")
+conv("dd 3x3 12->24 208x208 +bias+silu", 12, 24, 1, 208, 3, 1, 1, "silu")
+conv("dd 1x1 48->48 104x104 +bias+silu", 48, 48, 1, 104, 1, 1, 0, "silu")
+conv("dd 1x1 24->24 104x104 +bias+silu", 24, 24, 1, 104, 1, 1, 0, "silu")
+conv("dd 1x1 96->96 52x52 +bias+silu", 96, 96, 1, 52, 1, 1, 0, "silu")
+conv("dd 1x1 192->192 26x26 +bias+silu", 192, 192, 1, 26, 1, 1, 0, "silu")
+conv("dd 3x3 96->96 52x52 +bias+silu", 96, 96, 1, 52, 3, 1, 1, "silu")
+conv("dd 3x3 96->96 52x52 +bias", 96, 96, 1, 52, 3, 1, 1, False)
+conv("dd 1x1 24->24 104x104 +bias", 24, 24, 1, 104, 1, 1, 0, False)
 conv("depthwise 3x3 32ch 112x112 +bias+relu", 32, 32, 32, 112, 3, 1, 1, True)
 conv("depthwise 3x3/2 96ch 112x112 +bias+relu", 96, 96, 96, 112, 3, 2, 1, True)
 conv("depthwise 3x3 256ch 14x14 +bias+relu", 256, 256, 256, 14, 3, 1, 1, True)

@@ -3,7 +3,7 @@
 same inputs, one thread each; prints both and the ratio (graft / onnxruntime, below 1 = faster).
 onnxruntime's figure includes its session.run overhead (a few microseconds).
 Run from the repository root (builds runtime/build/bench/libgraftkernels.so with $CC -O2 and
-$CFLAGS; clang vectorizes the kernels at -O2, GCC needs -O3 or -fvect-cost-model=dynamic):
+$CFLAGS; the kernel files vectorize at -O2 under both clang and GCC, see gk_vectorize.h):
     CC=clang .venv/bin/python runtime/tests/bench_kernels.py"""
 import ctypes as C
 import glob
@@ -138,9 +138,14 @@ def main():
     cases = [
         ("maxpool 3x3 s2 p1, 64x112x112", "MaxPool", [x112], dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]), (),
          "maxpool_f32", [x112], {"KERNEL_SHAPE": [3, 3], "STRIDES": [2, 2], "PADS": [1, 1, 1, 1]}),
+        ("maxpool 2x2 s2, 64x112x112", "MaxPool", [x112], dict(kernel_shape=[2, 2], strides=[2, 2]), (),
+         "maxpool_f32", [x112], {"KERNEL_SHAPE": [2, 2], "STRIDES": [2, 2]}),
         ("add 64x56x56 + 64x1x1", "Add", [x56, f(1, 64, 1, 1)], {}, (), "add_f32", None, {}),
         ("add 64x56x56 same shape", "Add", [x56, x56b], {}, (), "add_f32", None, {}),
         ("transpose NCHW->NHWC 64x56x56", "Transpose", [x56], dict(perm=[0, 2, 3, 1]), (), "transpose_any", None, {"PERM": [0, 2, 3, 1]}),
+        ("transpose NHWC->NCHW 56x56x64", "Transpose", [x56.reshape(1, 56, 56, 64)], dict(perm=[0, 3, 1, 2]), (), "transpose_any",
+         None, {"PERM": [0, 3, 1, 2]}),
+        ("transpose last two 64x56x56", "Transpose", [x56], dict(perm=[0, 1, 3, 2]), (), "transpose_any", None, {"PERM": [0, 1, 3, 2]}),
         ("resize nearest 2x 64x56x56", "Resize", [x56, None, sc], dict(mode="nearest", coordinate_transformation_mode="asymmetric",
                                                                        nearest_mode="floor"), (2,),
          "resize_f32", [x56], {"MODE": 0, "COORD_MODE": 1, "NEAREST_MODE": 2, "SCALES": [1.0, 1.0, 2.0, 2.0]}),

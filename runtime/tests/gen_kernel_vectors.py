@@ -385,6 +385,8 @@ def gen_norm_pool():
         dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
         dict(kernel_shape=[2, 3], strides=[1, 2], dilations=[2, 2], pads=[1, 2, 1, 0]),
         dict(kernel_shape=[5, 5], strides=[3, 3], pads=[2, 2, 2, 2], ceil_mode=1),
+        dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        dict(kernel_shape=[3, 2], strides=[2, 2], pads=[0, 1, 1, 1], ceil_mode=1),
     ]
     gk = {"kernel_shape": "KERNEL_SHAPE", "strides": "STRIDES", "pads": "PADS", "dilations": "DILATIONS", "ceil_mode": "CEIL_MODE",
           "count_include_pad": "COUNT_INCLUDE_PAD"}

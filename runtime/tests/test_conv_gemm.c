@@ -87,11 +87,14 @@ static void attr_float(attrs *s, int32_t key, float v) {
 
 /* ---- fused activation: random pick and double reference ---- */
 typedef struct act_choice { int32_t kind; float a, b; } act_choice;
+/* >= 0: the next calls use this activation kind instead of a random one. */
+static int32_t forced_act = -1;
 static act_choice random_act(attrs *s) {
   static const int32_t kinds[] = {GRAFT_ACT_NONE, GRAFT_ACT_NONE, GRAFT_ACT_RELU, GRAFT_ACT_CLIP,
                                   GRAFT_ACT_LEAKY_RELU, GRAFT_ACT_SIGMOID};
   act_choice c;
   c.kind = kinds[rnd_u32() % 6];
+  if (forced_act >= 0) c.kind = forced_act;
   c.a = c.kind == GRAFT_ACT_CLIP ? -0.5f : 0.1f;
   c.b = c.kind == GRAFT_ACT_CLIP ? 0.75f : 0.0f;
   if (c.kind != GRAFT_ACT_NONE) {
@@ -107,6 +110,7 @@ static double act_ref(act_choice c, double x) {
   case GRAFT_ACT_CLIP: return x < c.a ? c.a : (x > c.b ? c.b : x);
   case GRAFT_ACT_LEAKY_RELU: return x >= 0 ? x : c.a * x;
   case GRAFT_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
+  case GRAFT_ACT_SILU: return x / (1.0 + exp(-x));
   default: return x;
   }
 }
@@ -418,6 +422,23 @@ static void test_conv(void) {
     c.pb[0] = 2; c.pe[0] = 0; c.pb[1] = 0; c.pe[1] = 1; /* asymmetric pads */
     run_conv("asym-pads", c, 0);
   }
+  /* Post-GEMM activations (SiLU, Sigmoid) over several column blocks with a ragged last one
+     (N > 480), on the pointwise, window (s1 compact grid, s2 phases) and general paths. */
+  forced_act = GRAFT_ACT_SILU;
+  run_conv("silu-pointwise-wide", conv2d(1, 24, 20, 1, 31, 33, 1, 1, 1, 0), 0);
+  run_conv("silu-window-s1", conv2d(1, 12, 10, 1, 27, 29, 3, 1, 1, 1), 0);
+  run_conv("silu-window-s2", conv2d(1, 8, 16, 1, 61, 59, 3, 2, 1, 1), 0);
+  run_conv("silu-general-1x1s2", conv2d(1, 16, 9, 1, 63, 65, 1, 2, 1, 0), 0);
+  forced_act = -1;
+  /* Stride-2 phase gather: rows of 16/17/32/33 outputs per phase (full and masked vector groups
+     ending exactly at the last input element of the tensor). */
+  run_conv("s2-gather-w32", conv2d(1, 3, 4, 1, 9, 32, 3, 2, 1, 1), 0);
+  run_conv("s2-gather-w33", conv2d(1, 2, 4, 1, 7, 33, 3, 2, 1, 1), 0);
+  run_conv("s2-gather-w66-nopad", conv2d(1, 2, 3, 1, 6, 66, 3, 2, 1, 0), 0);
+  run_conv("s2-gather-w65-nopad", conv2d(1, 2, 3, 1, 5, 65, 3, 2, 1, 0), 0);
+  forced_act = GRAFT_ACT_SIGMOID;
+  run_conv("sigmoid-pointwise-wide", conv2d(2, 5, 7, 1, 25, 41, 1, 1, 1, 0), 0);
+  forced_act = -1;
   for (int i = 0; i < 40; ++i) run_conv("random", random_conv((int32_t)rnd_int(1, 3), 0), 0);
   for (int i = 0; i < 12; ++i) {
     conv_case c = random_conv((int32_t)rnd_int(1, 2), 0);

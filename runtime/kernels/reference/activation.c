@@ -167,47 +167,84 @@ static int act_neon(const float *x, float *y, size_t n, graft_act_params p) {
 }
 #endif
 
-/* y[j] = exp(x[j] - m), the softmax pass, in the same ISA variants; returns the sum of y
-   (16 independent partial sums, so it vectorizes without reassociation flags). */
-#define GK_EXP_SHIFT_VARIANT(suffix, ATTR)                                                    \
-  static ATTR float exp_shift##suffix(const float *restrict x, float m, float *restrict y, int64_t n) { \
-    float acc[16] = {0};                                                                     \
+/* One softmax (or log-softmax) row, y = softmax(x[0..n)), y not aliasing x: max pass, exp pass
+   that also sums, then the scale (or log) pass; in the same ISA variants. Max and sum keep 16
+   independent lanes, so the loops vectorize without reassociation flags. */
+#define GK_SOFTMAX_ROW_VARIANT(suffix, ATTR)                                                  \
+  static ATTR void softmax_row##suffix(const float *restrict x, float *restrict y, int64_t n, int log_form) { \
+    float acc[16];                                                                           \
     int64_t j = 0;                                                                           \
+    for (int k = 0; k < 16; ++k) acc[k] = -INFINITY;                                         \
     for (; j + 16 <= n; j += 16)                                                             \
+      for (int k = 0; k < 16; ++k) acc[k] = x[j + k] > acc[k] ? x[j + k] : acc[k];           \
+    float m = acc[0];                                                                        \
+    for (int k = 1; k < 16; ++k) m = acc[k] > m ? acc[k] : m;                                \
+    for (; j < n; ++j) m = x[j] > m ? x[j] : m;                                              \
+    for (int k = 0; k < 16; ++k) acc[k] = 0.0f;                                              \
+    for (j = 0; j + 16 <= n; j += 16)                                                        \
       for (int k = 0; k < 16; ++k) { float e = gk_expf(x[j + k] - m); y[j + k] = e; acc[k] += e; } \
-    float r = 0.0f;                                                                          \
-    for (int k = 0; k < 16; ++k) r += acc[k];                                                \
-    for (; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; r += e; }                   \
-    return r;                                                                                \
+    float s = 0.0f;                                                                          \
+    for (int k = 0; k < 16; ++k) s += acc[k];                                                \
+    for (; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; s += e; }                   \
+    if (log_form) {                                                                          \
+      float l = logf(s);                                                                     \
+      for (j = 0; j < n; ++j) y[j] = (x[j] - m) - l;                                         \
+    } else {                                                                                 \
+      float r = 1.0f / s;                                                                    \
+      for (j = 0; j < n; ++j) y[j] *= r;                                                     \
+    }                                                                                        \
   }
-GK_EXP_SHIFT_VARIANT(_base, )
+#if !defined(__ARM_NEON)
+GK_SOFTMAX_ROW_VARIANT(_base, )
+#endif
 #ifdef GK_ACT_X86
-GK_EXP_SHIFT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
-GK_EXP_SHIFT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
+GK_SOFTMAX_ROW_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
+GK_SOFTMAX_ROW_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
 #endif
 
-static float exp_shift(const float *x, float m, float *y, int64_t n) {
 #if defined(__ARM_NEON)
+/* NEON softmax row: the same three passes, 4-lane max/sum. */
+static void softmax_row_base(const float *x, float *y, int64_t n, int log_form) {
   int64_t j = 0;
-  float32x4_t mv = vdupq_n_f32(m), acc = vdupq_n_f32(0.0f);
+  float32x4_t mv = vdupq_n_f32(-INFINITY), acc = vdupq_n_f32(0.0f);
   for (; j + 4 <= n; j += 4) {
+    float32x4_t v = vld1q_f32(x + j);
+    mv = vbslq_f32(vcgtq_f32(v, mv), v, mv); /* NaN never selected, as in the scalar form */
+  }
+  float m = vgetq_lane_f32(mv, 0);
+  m = vgetq_lane_f32(mv, 1) > m ? vgetq_lane_f32(mv, 1) : m;
+  m = vgetq_lane_f32(mv, 2) > m ? vgetq_lane_f32(mv, 2) : m;
+  m = vgetq_lane_f32(mv, 3) > m ? vgetq_lane_f32(mv, 3) : m;
+  for (; j < n; ++j) m = x[j] > m ? x[j] : m;
+  mv = vdupq_n_f32(m);
+  for (j = 0; j + 4 <= n; j += 4) {
     float32x4_t e = gk_expq_f32(vsubq_f32(vld1q_f32(x + j), mv));
     vst1q_f32(y + j, e);
     acc = vaddq_f32(acc, e);
   }
-  float r = (vgetq_lane_f32(acc, 0) + vgetq_lane_f32(acc, 1)) + (vgetq_lane_f32(acc, 2) + vgetq_lane_f32(acc, 3));
-  for (; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; r += e; }
-  return r;
-#else
+  float s = (vgetq_lane_f32(acc, 0) + vgetq_lane_f32(acc, 1)) + (vgetq_lane_f32(acc, 2) + vgetq_lane_f32(acc, 3));
+  for (; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; s += e; }
+  if (log_form) {
+    float l = logf(s);
+    for (j = 0; j < n; ++j) y[j] = (x[j] - m) - l;
+  } else {
+    float r = 1.0f / s;
+    for (j = 0; j < n; ++j) y[j] *= r;
+  }
+}
+#endif
+
+typedef void (*softmax_row_fn)(const float *, float *, int64_t, int);
+static softmax_row_fn softmax_row_pick(int64_t n) {
 #ifdef GK_ACT_X86
   if (n >= 64) {
     graft_cpu_level lv = graft_cpu_level_get();
-    if (lv == GRAFT_CPU_AVX512) return exp_shift_avx512(x, m, y, n);
-    if (lv == GRAFT_CPU_AVX2) return exp_shift_avx2(x, m, y, n);
+    if (lv == GRAFT_CPU_AVX512) return softmax_row_avx512;
+    if (lv == GRAFT_CPU_AVX2) return softmax_row_avx2;
   }
 #endif
-  return exp_shift_base(x, m, y, n);
-#endif
+  (void)n;
+  return softmax_row_base;
 }
 
 /* In place. */
@@ -320,20 +357,6 @@ static size_t softmax_scratch(const graft_call *c) {
   return inner > 1 ? (size_t)inner * 2 * sizeof(float) : 0;
 }
 
-/* Max and sum of a row with eight independent lanes, so the loops vectorize without
-   reassociation flags (the result does not depend on the vector width). */
-static float row_max(const float *x, int64_t n) {
-  float m[8];
-  int64_t j = 0;
-  for (int k = 0; k < 8; ++k) m[k] = -INFINITY;
-  for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; ++k) m[k] = x[j + k] > m[k] ? x[j + k] : m[k];
-  float r = m[0];
-  for (int k = 1; k < 8; ++k) r = m[k] > r ? m[k] : r;
-  for (; j < n; ++j) r = x[j] > r ? x[j] : r;
-  return r;
-}
-
 static graft_status softmax_eval(const graft_call *c, int log_form) {
   const graft_tensor *xt = gk_in(c, 0);
   graft_tensor *yt = gk_out(c, 0);
@@ -343,17 +366,8 @@ static graft_status softmax_eval(const graft_call *c, int log_form) {
   float *y = (float *)yt->data;
   if (n == 0 || outer == 0 || inner == 0) return GRAFT_OK;
   if (inner == 1) {
-    for (int64_t o = 0; o < outer; ++o, x += n, y += n) {
-      float m = row_max(x, n);
-      float s = exp_shift(x, m, y, n);
-      if (log_form) {
-        float l = logf(s);
-        for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - m) - l;
-      } else {
-        float r = 1.0f / s;
-        for (int64_t j = 0; j < n; ++j) y[j] *= r;
-      }
-    }
+    softmax_row_fn row = softmax_row_pick(n);
+    for (int64_t o = 0; o < outer; ++o, x += n, y += n) row(x, y, n, log_form);
     return GRAFT_OK;
   }
   if (!c->scratch || c->scratch_bytes < (size_t)inner * 2 * sizeof(float)) return GRAFT_E_ARG;

@@ -833,6 +833,32 @@ static void conv_depthwise(const conv_geom *g, const float *x, const float *w, c
     }
 }
 
+/* d[q] = s[2q] for q < n: one stride-2 phase of an input row. Reads s[0 .. 2n-2] only. */
+static void even_gather_generic(float *d, const float *s, int64_t n) {
+  for (int64_t q = 0; q < n; ++q) d[q] = s[2 * q];
+}
+
+#ifdef GRAFT_CONV_X86
+/* even_gather_generic with AVX-512: two loads and one two-source permute per 16 outputs; the
+   last (partial or exactly 16) group uses masked loads so nothing past s[2n-2] is read. */
+static T512 void even_gather_512(float *d, const float *s, int64_t n) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  int64_t q = 0;
+  for (; n - q > 16; q += 16) {
+    const __m512 lo = _mm512_loadu_ps(s + 2 * q), hi = _mm512_loadu_ps(s + 2 * q + 16);
+    _mm512_storeu_ps(d + q, _mm512_permutex2var_ps(lo, even, hi));
+  }
+  const int64_t left = n - q;               /* 1..16 outputs, 2*left-1 inputs */
+  if (left <= 0) return;
+  const int64_t nin = 2 * left - 1;
+  const __mmask16 mlo = nin >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nin) - 1u);
+  const __mmask16 mhi = nin > 16 ? (__mmask16)((1u << (nin - 16)) - 1u) : (__mmask16)0;
+  const __m512 lo = _mm512_maskz_loadu_ps(mlo, s + 2 * q);
+  const __m512 hi = _mm512_maskz_loadu_ps(mhi, s + 2 * q + 16);
+  _mm512_mask_storeu_ps(d + q, (__mmask16)((1u << left) - 1u), _mm512_permutex2var_ps(lo, even, hi));
+}
+#endif
+
 /* Fills the used stride-phase planes of one group (see window_plan). */
 static void window_fill_planes(const conv_geom *g, const window_plan *p, const float *xg,
                                float *planes) {
@@ -841,6 +867,10 @@ static void window_fill_planes(const conv_geom *g, const window_plan *p, const f
   unsigned char used_h[WINDOW_MAX_PHASES] = {0}, used_w[WINDOW_MAX_PHASES] = {0};
   for (int64_t kh = 0; kh < g->kernel[1]; ++kh) used_h[(kh * g->dilation[1]) % sh] = 1;
   for (int64_t kw = 0; kw < g->kernel[2]; ++kw) used_w[(kw * g->dilation[2]) % sw] = 1;
+  void (*gather2)(float *, const float *, int64_t) = even_gather_generic;
+#ifdef GRAFT_CONV_X86
+  if (graft_cpu_level_get() == GRAFT_CPU_AVX512) gather2 = even_gather_512;
+#endif
   for (int64_t ch = 0; ch < cg; ++ch)
     for (int64_t ph = 0; ph < sh; ++ph)
       for (int64_t pw = 0; pw < sw; ++pw) {
@@ -860,6 +890,8 @@ static void window_fill_planes(const conv_geom *g, const window_plan *p, const f
           memset(row, 0, (size_t)qlo * sizeof(float));
           if (sw == 1) {
             memcpy(row + qlo, src + qlo + pw - pl, (size_t)(qhi - qlo) * sizeof(float));
+          } else if (sw == 2) {
+            gather2(row + qlo, src + qlo * 2 + pw - pl, qhi - qlo);
           } else {
             for (int64_t q = qlo; q < qhi; ++q) row[q] = src[q * sw + pw - pl];
           }

@@ -62,8 +62,8 @@ static int pool_geom_of(const graft_call *c, pool_geom *g) {
 
 /* Taps [k0, k1) of a window starting at `start` that fall in [lo, hi). */
 static void tap_range(int64_t start, int64_t k, int64_t d, int64_t lo, int64_t hi, int64_t *k0, int64_t *k1) {
-  int64_t a = start >= lo ? 0 : (lo - start + d - 1) / d;
-  int64_t b = start >= hi ? 0 : (hi - start + d - 1) / d;
+  int64_t a = start >= lo ? 0 : d == 1 ? lo - start : (lo - start + d - 1) / d;
+  int64_t b = start >= hi ? 0 : d == 1 ? hi - start : (hi - start + d - 1) / d;
   *k0 = a;
   *k1 = b < k ? b : k;
   if (*k1 < *k0) *k1 = *k0;
@@ -95,6 +95,52 @@ static size_t pool_scratch(const graft_call *c) {
   return pool_geom_of(c, &g) ? pool_scratch_of(&g) : 0;
 }
 
+/* Max over up to 3 innermost taps (dilation 1) in one pass: y[ow] = max over taps t of the
+   input element ow * s - pb + t, read from the phase-split row (phase q at ph + q * L); taps
+   outside [0, iw) are skipped (an output with none is -inf). The tap geometry depends only on
+   the innermost axis, so it is computed once per call (mt_setup) and applied per row. */
+typedef struct max_taps {
+  int64_t K, W, lo, hi, tlo[3], thi[3], toff[3];
+} max_taps;
+
+static void mt_setup(max_taps *m, int64_t W, int64_t L, int64_t s, int64_t K, int64_t pb, int64_t iw) {
+  m->K = K;
+  m->W = W;
+  m->lo = 0;
+  m->hi = W;
+  for (int64_t t = 0; t < 3; ++t) {
+    m->tlo[t] = 0;
+    m->thi[t] = 0;
+    m->toff[t] = 0;
+  }
+  for (int64_t t = 0; t < K; ++t) {
+    int64_t off = t - pb, q = ((off % s) + s) % s, sh = (off - q) / s;
+    out_range(t, s, 1, pb, iw, W, &m->tlo[t], &m->thi[t]);
+    m->toff[t] = q * L + sh; /* read only at ow in [tlo, thi), where it stays inside phase q */
+    m->lo = m->tlo[t] > m->lo ? m->tlo[t] : m->lo;
+    m->hi = m->thi[t] < m->hi ? m->thi[t] : m->hi;
+  }
+  if (m->hi < m->lo) m->hi = m->lo;
+}
+
+static void mt_apply(const max_taps *m, float *restrict y, const float *ph) {
+  int64_t K = m->K, W = m->W, lo = m->lo, hi = m->hi;
+  const float *a = ph + m->toff[0], *b = ph + m->toff[K > 1 ? 1 : 0], *c = ph + m->toff[K > 2 ? 2 : 0];
+  for (int64_t ow = 0; ow < W; ++ow) {
+    if (ow == lo) {
+      for (; ow < hi; ++ow) {
+        float v = a[ow] > b[ow] ? a[ow] : b[ow];
+        y[ow] = c[ow] > v ? c[ow] : v;
+      }
+      if (ow == W) break;
+    }
+    float v = -INFINITY;
+    for (int64_t t = 0; t < K; ++t)
+      if (ow >= m->tlo[t] && ow < m->thi[t]) v = ph[m->toff[t] + ow] > v ? ph[m->toff[t] + ow] : v;
+    y[ow] = v;
+  }
+}
+
 /* Separable: for each output row (o0, o1), the window's input rows are folded into one row
    (max, sum, or sum of |x|^p), then each innermost tap is one unit-stride pass over the output
    row. Both passes vectorize. */
@@ -110,6 +156,9 @@ static graft_status pool_eval(const graft_call *c, int kind) {
   if (!c->scratch || c->scratch_bytes < pool_scratch_of(&g)) return GRAFT_E_ARG;
   float *vm = (float *)c->scratch, *ph = s2 > 1 ? vm + IW : 0;
   float init = kind == POOL_MAX ? -INFINITY : 0.0f;
+  int fused = kind == POOL_MAX && ph && g.k[2] <= 3 && g.d[2] == 1;
+  max_taps mt;
+  mt_setup(&mt, W, L, s2, fused ? g.k[2] : 0, g.pb[2], IW);
   for (int64_t nc = 0; nc < g.N * g.C; ++nc) {
     const float *xp = x + nc * plane_in;
     for (int64_t o0 = 0; o0 < g.out[0]; ++o0) {
@@ -127,8 +176,28 @@ static graft_status pool_eval(const graft_call *c, int kind) {
           int64_t h = IW / 2, k0 = a0, k1 = a1;
           float *pe = ph, *po = ph + L;
           const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * IW;
-          for (int64_t j = 0; j < h; ++j) { pe[j] = r[2 * j]; po[j] = r[2 * j + 1]; }
-          if (IW & 1) pe[h] = r[IW - 1];
+          if (kind == POOL_MAX && b0 - a0 == 1 && b1 - a1 <= 3) {
+            /* up to 3 rows in one pass (a missing row repeats the last: max is idempotent) */
+            const float *q1 = b1 - a1 > 1 ? r + g.d[1] * IW : r, *q2 = b1 - a1 > 2 ? r + 2 * g.d[1] * IW : q1;
+#if defined(__clang__)
+#pragma clang loop vectorize(enable) /* clang's SSE2 cost model otherwise keeps it scalar */
+#endif
+            for (int64_t j = 0; j < h; ++j) {
+              float e = r[2 * j] > q1[2 * j] ? r[2 * j] : q1[2 * j];
+              float o = r[2 * j + 1] > q1[2 * j + 1] ? r[2 * j + 1] : q1[2 * j + 1];
+              pe[j] = q2[2 * j] > e ? q2[2 * j] : e;
+              po[j] = q2[2 * j + 1] > o ? q2[2 * j + 1] : o;
+            }
+            if (IW & 1) {
+              float e = r[IW - 1] > q1[IW - 1] ? r[IW - 1] : q1[IW - 1];
+              pe[h] = q2[IW - 1] > e ? q2[IW - 1] : e;
+            }
+            k0 = b0 - 1;
+            k1 = b1 - 1; /* all rows folded: the loop below ends at once */
+          } else {
+            for (int64_t j = 0; j < h; ++j) { pe[j] = r[2 * j]; po[j] = r[2 * j + 1]; }
+            if (IW & 1) pe[h] = r[IW - 1];
+          }
           for (;;) {
             if (++k1 == b1) { k1 = a1; if (++k0 == b0) break; }
             r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * IW;
@@ -161,6 +230,10 @@ static graft_status pool_eval(const graft_call *c, int kind) {
             for (int64_t j = 0; j * s2 + q < IW; ++j) ph[q * L + j] = vm[j * s2 + q];
           src = ph;
         }
+        }
+        if (fused) {
+          mt_apply(&mt, y, ph);
+          continue;
         }
         for (int64_t ow = 0; ow < W; ++ow) y[ow] = init;
         for (int64_t k2 = 0; k2 < g.k[2]; ++k2) {
