@@ -1,6 +1,8 @@
 # Graft: the two commands the README promises, plus their parts.
 #   make demo   compile and run the bundled sample model, compare with onnxruntime
-#   make test   every test: Swift tests, C runtime tests (plain and ASan+UBSan), conformance
+#   make test   every test: Swift tests, C runtime tests (plain and ASan+UBSan), conformance,
+#               then the hardening jobs: Swift subset under ASan, valgrind, 30 s per fuzzer
+#   make fuzz   long fuzzing campaign (FUZZ_SECONDS per target, release fuzz build)
 # Each target installs what it needs first (scripts/setup.sh: apt packages, .venv).
 
 SWIFT ?= swift
@@ -8,7 +10,8 @@ PY := .venv/bin/python
 GRAFT := .build/release/graft
 SAMPLE := samples/ppocr_mobile_v2_cls
 
-.PHONY: setup build build-debug build-tests demo test test-swift test-runtime test-conformance check-proto clean
+.PHONY: setup build build-debug build-tests demo test test-swift test-runtime test-conformance check-proto clean \
+	build-asan test-asan test-valgrind fuzz-smoke fuzz
 
 setup:
 	@scripts/setup.sh
@@ -28,7 +31,9 @@ demo: build
 
 # Order: the Swift test build first (it also builds the debug `graft` the conformance runner
 # uses), then the C runtime tests, the conformance run, and the Swift tests last.
-test: setup check-proto build-tests test-runtime test-conformance test-swift
+# The hardening jobs come last: one debug ASan build (coverage-instrumented) serves the Swift
+# ASan subset and the Swift fuzz targets (scripts/sanitizers.sh, fuzz/run.sh -a).
+test: setup check-proto build-tests test-runtime test-conformance test-swift build-asan test-asan test-valgrind fuzz-smoke
 	@echo "make test: all test groups passed"
 
 build-tests: setup
@@ -47,6 +52,23 @@ test-swift: build-tests
 test-conformance: build-tests
 	$(PY) scripts/conformance.py --graft .build/debug/graft
 
+build-asan: setup
+	scripts/sanitizers.sh build
+
+test-asan: build-asan
+	scripts/sanitizers.sh swift-asan
+
+test-valgrind: build-tests
+	scripts/sanitizers.sh valgrind
+
+# Every fuzz target for 30 s (and every committed fail case replayed), against the ASan build.
+fuzz-smoke: build-asan build-tests
+	GRAFT=.build/debug/graft fuzz/run.sh -a -t 30
+
+FUZZ_SECONDS ?= 600
+fuzz: build-tests
+	GRAFT=.build/debug/graft fuzz/run.sh -t $(FUZZ_SECONDS)
+
 clean:
-	rm -rf .build out
+	rm -rf .build .build-asan .build-fuzz out
 	$(MAKE) -C runtime clean

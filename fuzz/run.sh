@@ -1,9 +1,14 @@
 #!/bin/sh
 # fuzz/run.sh — builds the libFuzzer targets and runs each one for a given time.
 #
-#   fuzz/run.sh [-t SECONDS] [-j JOBS] [TARGET...]     TARGET: archive onnx npy (default: all)
-#   fuzz/run.sh -b                                    build only
-#   fuzz/run.sh -r TARGET FILE...                     replay inputs (no fuzzing), e.g. a crash
+#   fuzz/run.sh [-a] [-t SECONDS] [-j JOBS] [TARGET...]  TARGET: archive onnx npy (default: all)
+#   fuzz/run.sh [-a] -b                                 build only
+#   fuzz/run.sh [-a] -r TARGET FILE...                  replay inputs (no fuzzing), e.g. a crash
+#   -a: link the Swift targets against the shared debug ASan build (.build-asan, made by
+#       scripts/sanitizers.sh build; what `make fuzz-smoke` uses, no second Swift build);
+#       default: a release build with -sanitize=fuzzer,address in .build-fuzz (faster
+#       executions, for long campaigns).
+# Before fuzzing, every committed fail case (Tests/Fixtures/FailCases/<target>/) is replayed.
 #
 # Targets (fuzz/REPORT.md has the numbers):
 #   archive  C: graft_model_probe / graft_model_open / accessors / session run
@@ -31,11 +36,13 @@ SWIFTC=${SWIFTC:-$(dirname "$(command -v "$SWIFT")")/swiftc}
 CLANG=${CLANG:-$(dirname "$SWIFTC")/clang}
 BIN=out/fuzz/bin
 SCRATCH=.build-fuzz
+CONFIG=release
 SECONDS_PER=30
 JOBS=1
 MODE=fuzz
-while getopts "t:j:br" opt; do
+while getopts "at:j:br" opt; do
   case $opt in
+    a) SCRATCH=.build-asan; CONFIG=debug; BIN=out/fuzz/bin-asan ;;
     t) SECONDS_PER=$OPTARG ;;
     j) JOBS=$OPTARG ;;
     b) MODE=build ;;
@@ -69,20 +76,25 @@ build_archive() {
 swift_objects() {
   # Every object of the given SwiftPM targets in the fuzz scratch path.
   for t in "$@"; do
-    find "$SCRATCH/release/$t.build" -name '*.o' | sort
+    find "$SCRATCH/$CONFIG/$t.build" -name '*.o' | sort
   done
 }
 
 build_swift() {
-  nice "$SWIFT" build -c release --scratch-path "$SCRATCH" --target GraftBackend \
-    --sanitize fuzzer --sanitize address
-  nice "$SWIFT" build -c release --scratch-path "$SCRATCH" --target GraftONNX \
-    --sanitize fuzzer --sanitize address
-  common="-parse-as-library -O -sanitize=fuzzer,address -I $SCRATCH/release/Modules \
+  if [ "$CONFIG" = debug ]; then
+    scripts/sanitizers.sh build
+  else
+    nice "$SWIFT" build -c release --scratch-path "$SCRATCH" --target GraftBackend \
+      --sanitize fuzzer --sanitize address
+    nice "$SWIFT" build -c release --scratch-path "$SCRATCH" --target GraftONNX \
+      --sanitize fuzzer --sanitize address
+  fi
+  opt=$([ "$CONFIG" = release ] && echo -O || echo -Onone)
+  common="-parse-as-library $opt -sanitize=fuzzer,address -use-ld=lld -I $SCRATCH/$CONFIG/Modules \
     -Xcc -fmodule-map-file=$ROOT/Sources/CProtobufC/module.modulemap \
     -Xcc -fmodule-map-file=$ROOT/Sources/CZlib/module.modulemap \
     -Xcc -fmodule-map-file=$ROOT/runtime/include/module.modulemap \
-    -Xcc -fmodule-map-file=$SCRATCH/release/COnnxProto.build/module.modulemap \
+    -Xcc -fmodule-map-file=$SCRATCH/$CONFIG/COnnxProto.build/module.modulemap \
     -Xcc -I$ROOT/runtime/include -Xcc -I$ROOT/Sources/COnnxProto/include"
   # shellcheck disable=SC2046,SC2086
   "$SWIFTC" $common fuzz/swift/FuzzONNX.swift \
@@ -123,6 +135,14 @@ for t in $targets; do
     npy) opts="-max_len=65536 -rss_limit_mb=4096 -timeout=10" ;;
   esac
   log=out/fuzz/$t.log
+  cases=$(ls Tests/Fixtures/FailCases/$t/* 2>/dev/null | grep -v README || true)
+  if [ -n "$cases" ]; then
+    # shellcheck disable=SC2086
+    if ! "$BIN/fuzz_$t" $opts -runs=1 $cases > "$log.replay" 2>&1; then
+      echo "fuzz $t: a committed fail case fails again; see $log.replay" >&2
+      status=1
+    fi
+  fi
   before=$(ls "$art" | wc -l)
   # shellcheck disable=SC2086
   if [ "$JOBS" -gt 1 ]; then

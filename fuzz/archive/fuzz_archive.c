@@ -22,7 +22,7 @@
 
 #include "graft.h"
 
-#define FUZZ_MAX_BUFFER ((uint64_t)8 << 20)
+#define FUZZ_MAX_BUFFER ((uint64_t)2 << 20)
 /* A run is skipped when the model has more nodes than this (keeps each input fast). */
 #define FUZZ_MAX_RUN_NODES 256
 
