@@ -61,9 +61,10 @@ test-asan: build-asan
 test-valgrind: build-tests
 	scripts/sanitizers.sh valgrind
 
-# Every fuzz target for 30 s (and every committed fail case replayed), against the ASan build.
+# Every fuzz target for 30 s, the three at once (and every committed fail case replayed first),
+# against the ASan build.
 fuzz-smoke: build-asan build-tests
-	GRAFT=.build/debug/graft fuzz/run.sh -a -t 30
+	GRAFT=.build/debug/graft fuzz/run.sh -a -P -t 30
 
 FUZZ_SECONDS ?= 600
 fuzz: build-tests

@@ -1,7 +1,8 @@
 #!/bin/sh
 # fuzz/run.sh — builds the libFuzzer targets and runs each one for a given time.
 #
-#   fuzz/run.sh [-a] [-t SECONDS] [-j JOBS] [TARGET...]  TARGET: archive onnx npy (default: all)
+#   fuzz/run.sh [-a] [-P] [-t SECONDS] [-j JOBS] [TARGET...]  TARGET: archive onnx npy (default: all)
+#   -P: run the targets at the same time (one process each) instead of one after another
 #   fuzz/run.sh [-a] -b                                 build only
 #   fuzz/run.sh [-a] -r TARGET FILE...                  replay inputs (no fuzzing), e.g. a crash
 #   -a: link the Swift targets against the shared debug ASan build (.build-asan, made by
@@ -22,8 +23,9 @@
 # -sanitize=fuzzer,address against those objects. No Package.swift change is needed.
 #
 # Corpora live in out/fuzz/corpus/<target> (seeded by fuzz/seeds.sh from ../shared/models);
-# crashes, timeouts and leaks are written to out/fuzz/artifacts/<target>/. Each run appends one
-# line to out/fuzz/stats.tsv: target, seconds, executions, corpus files, crashes found.
+# crashes, timeouts and leaks are written to out/fuzz/artifacts/<target>/, libFuzzer's output to
+# out/fuzz/<target>[-asan].log. Each run appends one line to out/fuzz/stats.tsv: target,
+# seconds, executions, corpus files, crashes found, build (release or asan).
 # Exit status: non-zero when any target found a crash, a timeout or a leak.
 #
 # Environment: CLANG (default: the Swift toolchain's clang next to swiftc, which ships
@@ -35,14 +37,17 @@ SWIFT=${SWIFT:-swift}
 SWIFTC=${SWIFTC:-$(dirname "$(command -v "$SWIFT")")/swiftc}
 CLANG=${CLANG:-$(dirname "$SWIFTC")/clang}
 BIN=out/fuzz/bin
+TAG=
 SCRATCH=.build-fuzz
 CONFIG=release
 SECONDS_PER=30
 JOBS=1
 MODE=fuzz
-while getopts "at:j:br" opt; do
+PARALLEL=0
+while getopts "aPt:j:br" opt; do
   case $opt in
-    a) SCRATCH=.build-asan; CONFIG=debug; BIN=out/fuzz/bin-asan ;;
+    P) PARALLEL=1 ;;
+    a) SCRATCH=.build-asan; CONFIG=debug; BIN=out/fuzz/bin-asan; TAG=-asan ;;
     t) SECONDS_PER=$OPTARG ;;
     j) JOBS=$OPTARG ;;
     b) MODE=build ;;
@@ -61,12 +66,17 @@ build_archive() {
   for src in runtime/src/*.c runtime/kernels/reference/*.c; do
     o="$obj/$(echo "$src" | tr '/' '_').o"
     if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ -n "$(find runtime/include runtime/src runtime/kernels/reference -name '*.h' -newer "$o" 2>/dev/null | head -n 1)" ]; then
+      # Two compiles at a time (the machine has 2 cores).
       "$CLANG" -std=c99 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
         -D_POSIX_C_SOURCE=200809L -Iruntime/include -Iruntime/src -Iruntime/kernels/reference \
-        -c "$src" -o "$o"
+        -c "$src" -o "$o.tmp" && mv "$o.tmp" "$o" &
+      n=$((${n:-0} + 1))
+      [ $((n % 2)) -eq 0 ] && wait
     fi
     objs="$objs $o"
   done
+  wait
+  for o in $objs; do [ -f "$o" ] || { echo "run.sh: compiling $o failed" >&2; exit 1; }; done
   # shellcheck disable=SC2086
   "$CLANG" -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -D_POSIX_C_SOURCE=200809L -Iruntime/include -Iruntime/src \
@@ -122,8 +132,11 @@ done
 [ "$MODE" = build ] && exit 0
 
 if [ ! -d out/fuzz/seeds/archive ]; then fuzz/seeds.sh out/fuzz/seeds; fi
-status=0
-for t in $targets; do
+# fuzz_one TARGET: replays the fail cases, fuzzes for SECONDS_PER, appends the stats line;
+# returns 1 on a finding.
+fuzz_one() {
+  t=$1
+  rc=0
   corpus=out/fuzz/corpus/$t
   art=out/fuzz/artifacts/$t
   mkdir -p "$corpus" "$art"
@@ -134,36 +147,49 @@ for t in $targets; do
     onnx) opts="-max_len=65536 -rss_limit_mb=4096 -timeout=10" ;;
     npy) opts="-max_len=65536 -rss_limit_mb=4096 -timeout=10" ;;
   esac
-  log=out/fuzz/$t.log
+  log=out/fuzz/$t$TAG.log
   cases=$(ls Tests/Fixtures/FailCases/$t/* 2>/dev/null | grep -v README || true)
   if [ -n "$cases" ]; then
     # shellcheck disable=SC2086
     if ! "$BIN/fuzz_$t" $opts -runs=1 $cases > "$log.replay" 2>&1; then
       echo "fuzz $t: a committed fail case fails again; see $log.replay" >&2
-      status=1
+      rc=1
     fi
   fi
   before=$(ls "$art" | wc -l)
   # shellcheck disable=SC2086
   if [ "$JOBS" -gt 1 ]; then
-    "$BIN/fuzz_$t" $opts -max_total_time="$SECONDS_PER" -print_final_stats=1 \
-      -artifact_prefix="$art/" -jobs="$JOBS" -workers="$JOBS" "$corpus" "out/fuzz/seeds/$t" \
-      > "$log" 2>&1 || true
-    cat fuzz-*.log >> "$log" 2>/dev/null || true
-    rm -f fuzz-*.log
+    (cd "out/fuzz" && "$ROOT/$BIN/fuzz_$t" $opts -max_total_time="$SECONDS_PER" -print_final_stats=1 \
+      -artifact_prefix="$ROOT/$art/" -jobs="$JOBS" -workers="$JOBS" "$ROOT/$corpus" "$ROOT/out/fuzz/seeds/$t" \
+      > "$ROOT/$log" 2>&1 || true
+     cat fuzz-*.log >> "$ROOT/$log" 2>/dev/null || true
+     rm -f fuzz-*.log)
   else
     "$BIN/fuzz_$t" $opts -max_total_time="$SECONDS_PER" -print_final_stats=1 \
       -artifact_prefix="$art/" "$corpus" "out/fuzz/seeds/$t" > "$log" 2>&1 || true
   fi
-  execs=$(grep 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
+  execs=$(grep -a 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
   found=$(( $(ls "$art" | wc -l) - before ))
   files=$(ls "$corpus" | wc -l)
-  printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$SECONDS_PER" "$execs" "$files" "$found" >> out/fuzz/stats.tsv
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$SECONDS_PER" "$execs" "$files" "$found" "$CONFIG" >> out/fuzz/stats.tsv
   echo "fuzz $t: ${SECONDS_PER}s, $execs executions, corpus $files files, $found new crash/timeout/leak files"
-  if [ "$found" -gt 0 ] || grep -q -E '^==[0-9]+==ERROR|SUMMARY: (Address|Undefined)|ERROR: libFuzzer' "$log"; then
+  if [ "$found" -gt 0 ] || grep -a -q -E '^==[0-9]+==ERROR|SUMMARY: (Address|Undefined)|ERROR: libFuzzer' "$log"; then
     echo "fuzz $t: FAILED; see $log and $art" >&2
-    grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -n 10 >&2
-    status=1
+    grep -a -E 'ERROR|SUMMARY|Test unit written' "$log" | head -n 10 >&2
+    rc=1
   fi
-done
+  return $rc
+}
+
+status=0
+if [ "$PARALLEL" -eq 1 ]; then
+  pids=""
+  for t in $targets; do
+    fuzz_one "$t" &
+    pids="$pids $!"
+  done
+  for p in $pids; do wait "$p" || status=1; done
+else
+  for t in $targets; do fuzz_one "$t" || status=1; done
+fi
 exit $status
