@@ -246,7 +246,7 @@ enum Hardening {
   static func cases(_ target: String) -> [String] {
     let dir = repoRoot + "/Tests/Fixtures/FailCases/" + target
     let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-    return names.filter { !$0.hasPrefix(".") && $0 != "README.md" }.sorted().map { dir + "/" + $0 }
+    return names.filter { !$0.hasPrefix(".") }.sorted().map { dir + "/" + $0 }
   }
 
   @Test func onnxFailCases() throws {
