@@ -1,6 +1,7 @@
 import Foundation
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename,
+/// fsync of the folder.
 /// A reader never sees a half-written file and a failed write leaves the old file intact.
 /// Throws a one-line `GraftError(.io)` naming the path.
 public func writeFileAtomically(_ path: String, _ write: (FileHandle) throws -> Void) throws {
@@ -31,6 +32,12 @@ public func writeFileAtomically(_ path: String, _ write: (FileHandle) throws -> 
     let msg = String(cString: strerror(errno))
     unlink(tmp)
     throw GraftError(.io, at: Location(file: path), "cannot write: \(msg)")
+  }
+  // Make the rename itself durable (best effort: some file systems refuse fsync on a folder).
+  let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY)
+  if dfd >= 0 {
+    _ = fsync(dfd)
+    close(dfd)
   }
 }
 
