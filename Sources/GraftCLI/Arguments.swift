@@ -47,6 +47,10 @@ public struct Arguments: Sendable {
 
   /// All values of a repeatable option, in order.
   public mutating func options(_ names: String...) throws -> [String] {
+    try values(of: names)
+  }
+
+  private mutating func values(of names: [String]) throws -> [String] {
     var values: [String] = []
     var i = 0
     while i < items.count {
@@ -71,26 +75,7 @@ public struct Arguments: Sendable {
 
   /// The value of a single-valued option (the last one wins), or nil.
   public mutating func option(_ names: String...) throws -> String? {
-    var values: [String] = []
-    var i = 0
-    while i < items.count {
-      defer { i += 1 }
-      if consumed[i] { continue }
-      let item = items[i]
-      if names.contains(item) {
-        guard i + 1 < items.count, !consumed[i + 1] else {
-          throw UsageError("option '\(item)' needs a value")
-        }
-        consumed[i] = true
-        consumed[i + 1] = true
-        values.append(items[i + 1])
-        i += 1
-      } else if let eq = item.firstIndex(of: "="), names.contains(String(item[..<eq])) {
-        consumed[i] = true
-        values.append(String(item[item.index(after: eq)...]))
-      }
-    }
-    return values.last
+    try values(of: names).last
   }
 
   /// An integer option, or nil.

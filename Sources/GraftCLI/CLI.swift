@@ -11,6 +11,10 @@ public enum CLI {
     TransplantCommand.self,
     SimilarityCommand.self,
     OpsCommand.self,
+    BuildCommand.self,
+    TargetsCommand.self,
+    BenchCommand.self,
+    EmitCCommand.self,
   ]
 
   static let exitCodesHelp = """

@@ -3,7 +3,7 @@ import GraftIR
 
 /// One `graft` subcommand. `run` pulls its options from `args`, prints to `out`, and throws
 /// `GraftError` (exit 1 or 3), `UsageError` (exit 2) or `ExitRequest`.
-public protocol Command {
+public protocol Command: Sendable {
   static var name: String { get }
   /// One line for `graft --help`.
   static var summary: String { get }

@@ -200,22 +200,37 @@ public struct Lowering {
       let sp = k.count
       let strides = n.ints("strides") ?? Array(repeating: 1, count: sp)
       let dil = n.ints("dilations") ?? Array(repeating: 1, count: sp)
-      let outPad = n.ints("output_padding") ?? Array(repeating: 0, count: sp)
+      var outPad = n.ints("output_padding") ?? Array(repeating: 0, count: sp)
       let autoPad = n.string("auto_pad") ?? "NOTSET"
       var pads = n.ints("pads") ?? Array(repeating: 0, count: 2 * sp)
       let outShape: [Int64]? = n.ints("output_shape").map { Array($0.suffix(sp)) }
       if outShape != nil || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
         pads = Array(repeating: 0, count: 2 * sp)
+        guard outShape.map({ $0.count == sp }) ?? true, outPad.count == sp, strides.count == sp, dil.count == sp else {
+          throw GraftError(.invalid, at: loc(n), "output_shape/strides/dilations/output_padding do not match \(sp) spatial dims")
+        }
         for i in 0..<sp {
           let inD = Int64(xd[2 + i])
           let target = outShape?[i] ?? inD * strides[i]
-          let total = max(0, strides[i] * (inD - 1) + outPad[i] + ((k[i] - 1) * dil[i] + 1) - target)
+          // ONNX: total = stride * (in - 1) + output_padding + span - output_shape, split with
+          // floor division (it may be negative when output_shape is larger than the full output).
+          let total = strides[i] * (inD - 1) + outPad[i] + ((k[i] - 1) * dil[i] + 1) - target
+          let half = total >= 0 ? total / 2 : -((-total + 1) / 2)
           if autoPad == "SAME_UPPER" {
-            pads[i] = total / 2
-            pads[i + sp] = total - total / 2
+            pads[i] = half
+            pads[i + sp] = total - half
           } else {
-            pads[i] = total - total / 2
-            pads[i + sp] = total / 2
+            pads[i] = total - half
+            pads[i + sp] = half
+          }
+          // A negative end pad extends the output past the full result: that is output_padding.
+          if pads[i + sp] < 0 {
+            outPad[i] -= pads[i + sp]
+            pads[i + sp] = 0
+          }
+          guard pads[i] >= 0 else {
+            throw GraftError(.unsupported, at: loc(n),
+                             "output_shape \(outShape ?? []) needs a negative leading pad on spatial axis \(i); not supported")
           }
         }
       } else if autoPad == "VALID" {
@@ -261,14 +276,28 @@ public struct Lowering {
         KernelAttr(GRAFT_ATTR_EPSILON, .float(n.float("epsilon") ?? 1e-5))])
 
     case "LayerNormalization":
-      try noExtraOutputs(n, keep: 1)
+      try noExtraOutputs(n, keep: 3)
       try requireDType(n, x, f32, kernel: "layernorm_f32")
       let r = try rank(n, x)
-      return make(n, GRAFT_KERNEL_layernorm_f32, Array(n.inputs.prefix(3)), attrs: [
-        KernelAttr(GRAFT_ATTR_AXIS, .int(try normAxis(n, n.int("axis") ?? -1, rank: r))),
+      let axis = try normAxis(n, n.int("axis") ?? -1, rank: r)
+      // Optional Mean / InvStdDev (float32, dims[:axis] + 1s) keep their positions: trailing
+      // omitted ones are dropped, an omitted Mean before a used InvStdDev gets a synthetic tensor.
+      var outs = n.outputs
+      while let last = outs.last, last.isEmpty { outs.removeLast() }
+      var synthetic: [String: TensorType] = [:]
+      if outs.count > 1, outs[1].isEmpty {
+        let xd = try dims(n, x)
+        let name = "\(n.displayName)#unused_output_1"
+        outs[1] = name
+        synthetic[name] = TensorType(.float32, Shape(Array(xd.prefix(Int(axis))) + Array(repeating: 1, count: r - Int(axis))))
+      }
+      var lowered = make(n, GRAFT_KERNEL_layernorm_f32, Array(n.inputs.prefix(3)), attrs: [
+        KernelAttr(GRAFT_ATTR_AXIS, .int(axis)),
         KernelAttr(GRAFT_ATTR_EPSILON, .float(n.float("epsilon") ?? 1e-5)),
         KernelAttr(GRAFT_ATTR_STASH_TYPE, .int(n.int("stash_type") ?? 1)),
-      ])
+      ], outputs: outs)
+      lowered.syntheticTypes = synthetic
+      return lowered
 
     case "LRN":
       try requireDType(n, x, f32, kernel: "lrn_f32")
@@ -498,14 +527,13 @@ public struct Lowering {
       guard let bs = n.int("blocksize") else {
         throw GraftError(.invalid, at: loc(n), "\(n.opType) needs the 'blocksize' attribute")
       }
-      var attrs = [KernelAttr(GRAFT_ATTR_BLOCK_SIZE, .int(bs))]
-      if n.opType == "DepthToSpace" {
-        let mode = n.string("mode") ?? "DCR"
-        guard mode == "DCR" || mode == "CRD" else {
-          throw GraftError(.invalid, at: loc(n), "DepthToSpace mode '\(mode)' is not DCR or CRD")
-        }
-        attrs.append(KernelAttr(GRAFT_ATTR_MODE, .int(mode == "DCR" ? 0 : 1)))
+      // DepthToSpace has `mode` since opset 11, SpaceToDepth since opset 28 (its CRD is the
+      // inverse of DepthToSpace CRD); DCR is the default of both.
+      let mode = n.string("mode") ?? "DCR"
+      guard mode == "DCR" || mode == "CRD" else {
+        throw GraftError(.invalid, at: loc(n), "\(n.opType) mode '\(mode)' is not DCR or CRD")
       }
+      let attrs = [KernelAttr(GRAFT_ATTR_BLOCK_SIZE, .int(bs)), KernelAttr(GRAFT_ATTR_MODE, .int(mode == "DCR" ? 0 : 1))]
       return make(n, n.opType == "DepthToSpace" ? GRAFT_KERNEL_depth_to_space_any : GRAFT_KERNEL_space_to_depth_any,
                   [x], attrs: attrs)
 
@@ -829,22 +857,36 @@ public struct Lowering {
     // The opset-10 form (X, scales) is told apart by its input count (Canonicalize rewrites it).
     let scalesIndex = n.inputs.count == 2 ? 1 : 2
     var scales: [Float] = []
+    var scalesGiven = false
     if let s = try constFloats(n, scalesIndex, "scales"), !s.isEmpty {
       scales = s
+      scalesGiven = true
     } else if scalesIndex == 2, let sizes = try constInts(n, 3, "sizes"), !sizes.isEmpty {
       var full = sizes
+      var sizedAxes = Array(0..<r)
       if let axes = n.ints("axes") {
         full = xd.map(Int64.init)
-        for (i, a) in axes.enumerated() where i < sizes.count { full[Int(try normAxis(n, a, rank: r))] = sizes[i] }
+        sizedAxes = try axes.map { Int(try normAxis(n, $0, rank: r)) }
+        for (i, a) in sizedAxes.enumerated() where i < sizes.count { full[a] = sizes[i] }
       }
       guard full.count == r else {
         throw GraftError(.invalid, at: loc(n), "Resize sizes has \(full.count) values; rank \(r) needs \(r)")
       }
       let policy = n.string("keep_aspect_ratio_policy") ?? "stretch"
-      if policy != "stretch" {
-        throw GraftError(.unsupported, at: loc(n), "Resize keep_aspect_ratio_policy '\(policy)' is not supported")
+      switch policy {
+      case "stretch":
+        scales = (0..<r).map { xd[$0] == 0 ? 1 : Float(full[$0]) / Float(xd[$0]) }
+      case "not_larger", "not_smaller":
+        // ONNX: one scale for every resized axis, the smallest (not_larger) or largest
+        // (not_smaller) of sizes / input dims; other axes keep scale 1. Shape inference gives
+        // the output dims round_half_up(scale * dim).
+        let ratios = sizedAxes.map { xd[$0] == 0 ? 1.0 : Double(full[$0]) / Double(xd[$0]) }
+        let common = Float((policy == "not_larger" ? ratios.min() : ratios.max()) ?? 1)
+        scales = Array(repeating: 1, count: r)
+        for a in sizedAxes { scales[a] = common }
+      default:
+        throw GraftError(.invalid, at: loc(n), "Resize keep_aspect_ratio_policy '\(policy)' is unknown")
       }
-      scales = (0..<r).map { xd[$0] == 0 ? 1 : Float(full[$0]) / Float(xd[$0]) }
     } else if let out = n.outputs.first, let od = type(out)?.shape?.concrete, od.count == r {
       scales = (0..<r).map { xd[$0] == 0 ? 1 : Float(od[$0]) / Float(xd[$0]) }
     } else {
@@ -858,9 +900,22 @@ public struct Lowering {
     guard scales.count == r else {
       throw GraftError(.invalid, at: loc(n), "Resize scales has \(scales.count) values; rank \(r) needs \(r)")
     }
+    var coordMode = coord
+    if coord == GRAFT_COORD_ALIGN_CORNERS, scalesGiven,
+       (0..<r).contains(where: { (Double(xd[$0]) * Double(scales[$0])).rounded(.down) != Double(xd[$0]) * Double(scales[$0]) }) {
+      // ONNX maps align_corners with `scales` through the unrounded output length
+      // L = in * scale: x = o * (in - 1) / (L - 1). The kernel uses the integer output length,
+      // so a fractional L is passed as asymmetric (x = o / s') with s' = (L - 1) / (in - 1);
+      // s' = huge gives x = 0 where ONNX does (in == 1 or L == 1).
+      coordMode = GRAFT_COORD_ASYMMETRIC
+      scales = (0..<r).map { i in
+        let lin = Double(xd[i]), len = lin * Double(scales[i])
+        return lin > 1 && len != 1 ? Float((len - 1) / (lin - 1)) : Float.greatestFiniteMagnitude
+      }
+    }
     return make(n, GRAFT_KERNEL_resize_f32, [x], attrs: [
       KernelAttr(GRAFT_ATTR_MODE, .int(mode)),
-      KernelAttr(GRAFT_ATTR_COORD_MODE, .int(Int64(coord))),
+      KernelAttr(GRAFT_ATTR_COORD_MODE, .int(Int64(coordMode))),
       KernelAttr(GRAFT_ATTR_NEAREST_MODE, .int(Int64(nearest))),
       KernelAttr(GRAFT_ATTR_CUBIC_COEFF_A, .float(n.float("cubic_coeff_a") ?? -0.75)),
       KernelAttr(GRAFT_ATTR_EXCLUDE_OUTSIDE, .int(n.int("exclude_outside") ?? 0)),

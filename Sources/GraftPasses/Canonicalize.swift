@@ -5,7 +5,15 @@ import GraftIR
 /// The canonical form (what later passes and the back end's lowering may rely on, whatever
 /// `context.onnxOpset` says; forms are told apart by input presence, never by opset):
 /// - No `Constant` nodes: each becomes an initializer named after its output.
-/// - `Dropout` is `Identity` (inference) unless its mask output is used.
+/// - `Dropout` is `Identity` (inference); a used mask output becomes
+///   `ConstantOfShape(Shape(x), true)`. A Dropout with a non-constant or true `training_mode`
+///   and a used mask is left as it is.
+/// - `Pow` with a float base and an integer exponent casts the exponent to the base's type.
+/// - Float32 `Mod` with `fmod=0` is `Where(fmod(a, b) * b < 0, fmod(a, b) + b, fmod(a, b))`
+///   (numpy's mod) over a `Mod(fmod=1)`.
+/// - `LSTM`/`GRU`/`RNN` with `layout=1` are `layout=0` between Transposes.
+/// - Float32 training-mode `BatchNormalization` is spelled out with ReduceMean (batch
+///   statistics) and element-wise ops, running statistics included.
 /// - `Slice(data, starts, ends[, axes[, steps]])`: starts/ends/axes are inputs.
 /// - `Squeeze(x[, axes])`, `Unsqueeze(x, axes)`: axes are inputs. `Split(x, split)` with sizes
 ///   as an input, or `Split(x)` with `num_outputs` (equal split) always set.
@@ -38,10 +46,14 @@ public struct Canonicalize: Pass {
     // Ranks of intermediate values (for the rewrites that need them), from a throwaway
     // shape inference over a copy; nothing is required to succeed.
     var ranks: [String: Int] = [:]
+    var dtypes: [String: DType] = [:]
     var copy = graph
     var engine = InferenceEngine(context: context)
-    if (try? engine.infer(&copy, outer: Scope())) != nil { collectRanks(copy, into: &ranks) } else { collectRanks(graph, into: &ranks) }
+    let typed = (try? engine.infer(&copy, outer: Scope())) != nil ? copy : graph
+    collectRanks(typed, into: &ranks)
+    collectDTypes(typed, into: &dtypes)
     var rewriter = Rewriter(opset: context.onnxOpset, taken: names, ranks: ranks, file: context.file)
+    rewriter.dtypes = dtypes
     try rewriter.rewrite(&graph)
     return rewriter.changed
   }
@@ -54,6 +66,14 @@ private func collectRanks(_ g: Graph, into ranks: inout [String: Int]) {
   for n in g.nodes { for s in n.subgraphs { collectRanks(s, into: &ranks) } }
 }
 
+/// Element types of graph inputs, initializers and typed values (subgraphs included).
+private func collectDTypes(_ g: Graph, into types: inout [String: DType]) {
+  for i in g.inputs { if let t = i.type { types[i.name] = t.dtype } }
+  for (n, t) in g.initializers { types[n] = t.dtype }
+  for (n, t) in g.valueInfo { types[n] = t.dtype }
+  for n in g.nodes { for s in n.subgraphs { collectDTypes(s, into: &types) } }
+}
+
 private let reduceOpsAll: Set<String> = ["ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2", "ReduceL1",
                                          "ReduceProd", "ReduceSumSquare", "ReduceLogSumExp", "ReduceLogSum"]
 private let legacyBroadcastOps: Set<String> = ["Add", "Sub", "Mul", "Div", "Pow", "And", "Or", "Xor", "Equal",
@@ -64,6 +84,8 @@ private struct Rewriter {
   var taken: Set<String>
   let ranks: [String: Int]
   let file: String
+  /// Element types known before the rewrite (for the rewrites that need them).
+  var dtypes: [String: DType] = [:]
   var changed = false
 
   init(opset: Int64, taken: Set<String>, ranks: [String: Int], file: String) {
@@ -137,6 +159,41 @@ private struct Rewriter {
         if !maskUsed {
           node = Node(name: node.name, opType: "Identity", inputs: [node.inputs.first ?? ""], outputs: [node.outputs[0]])
           changed = true
+        } else if dropoutIsInference(node, g), let x = node.inputs.first, !x.isEmpty {
+          // Inference keeps every element: the mask is all true, ConstantOfShape(Shape(x)),
+          // which folds to a constant once the shape of x is known.
+          let shape = fresh(x + "_shape")
+          out.append(Node(name: fresh(base + "/mask_shape"), opType: "Shape", inputs: [x], outputs: [shape]))
+          out.append(Node(name: fresh(base + "/mask"), opType: "ConstantOfShape", inputs: [shape], outputs: [node.outputs[1]],
+                          attributes: [Attribute("value", .tensor(Tensor(dtype: .bool, dims: [1], values: [UInt8(1)])))]))
+          node = Node(name: node.name, opType: "Identity", inputs: [x], outputs: [node.outputs[0]])
+          changed = true
+        }
+      case "LSTM", "GRU", "RNN":
+        if node.int("layout") == 1 {
+          let ended = rewriteBatchMajorRNN(node, &out, base)
+          out.append(contentsOf: ended)
+          changed = true
+          continue
+        }
+      case "Mod":
+        if (node.int("fmod") ?? 0) == 0, node.inputs.count == 2, node.outputs.count == 1,
+           dtypes[node.inputs[0]] == .float32 {
+          out.append(contentsOf: rewriteFloorMod(node, &g, base))
+          changed = true
+          continue
+        }
+      case "Pow":
+        // An integer exponent on a float base (Pow-12 allows mixed types): cast the exponent to
+        // the base's type so one float kernel serves; integer powers are exact in float.
+        if node.inputs.count == 2, let bt = dtypes[node.inputs[0]], let et = dtypes[node.inputs[1]],
+           [DType.float32, .float64, .float16].contains(bt), et != bt,
+           [DType.int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64].contains(et) {
+          let cast = fresh(node.inputs[1] + "_as_" + bt.description)
+          out.append(Node(name: fresh(base + "/cast_exponent"), opType: "Cast", inputs: [node.inputs[1]], outputs: [cast],
+                          attributes: [Attribute("to", .int(Int64(bt.rawValue)))]))
+          node.inputs[1] = cast
+          changed = true
         }
       case "Slice":
         if node.ints("starts") != nil, node.inputs.count == 1 {
@@ -200,6 +257,12 @@ private struct Rewriter {
           changed = true
         }
       case "BatchNormalization":
+        if node.int("training_mode") == 1, node.inputs.count == 5, !node.inputs.contains(""),
+           let r = ranks[node.inputs[0]], r >= 2, dtypes[node.inputs[0]] == .float32 {
+          out.append(contentsOf: rewriteTrainingBatchNorm(node, &g, base, rank: r))
+          changed = true
+          continue
+        }
         let spatial = node.int("spatial") ?? 1
         if spatial == 1 {
           let before = node.attributes.count
@@ -252,6 +315,103 @@ private struct Rewriter {
     }
     g.nodes = out
     _ = inits
+  }
+
+  /// `layout=1` (batch-major) recurrent node → the `layout=0` node between transposes:
+  /// X [B, S, I] and initial_h/initial_c [B, D, H] are transposed in (appended to `out`); the
+  /// returned nodes are the rewritten op followed by Y [S, D, B, H] → [B, S, D, H] and
+  /// Y_h/Y_c [D, B, H] → [B, D, H] transposes under the original output names.
+  mutating func rewriteBatchMajorRNN(_ node: Node, _ out: inout [Node], _ base: String) -> [Node] {
+    var n = node
+    n[attribute: "layout"] = .int(0)
+    func transpose(_ v: String, _ perm: [Int64], _ to: String, _ tag: String) -> Node {
+      Node(name: fresh(base + "/" + tag), opType: "Transpose", inputs: [v], outputs: [to],
+           attributes: [Attribute("perm", .ints(perm))])
+    }
+    let stateInputs: Set<Int> = node.opType == "LSTM" ? [5, 6] : [5]
+    for (i, v) in node.inputs.enumerated() where !v.isEmpty && (i == 0 || stateInputs.contains(i)) {
+      let t = fresh(v + "_seq_major")
+      out.append(transpose(v, [1, 0, 2], t, "layout_in\(i)"))
+      n.inputs[i] = t
+    }
+    var after: [Node] = []
+    for (i, v) in node.outputs.enumerated() where !v.isEmpty {
+      let t = fresh(v + "_seq_major")
+      n.outputs[i] = t
+      after.append(transpose(t, i == 0 ? [2, 0, 1, 3] : [1, 0, 2], v, "layout_out\(i)"))
+    }
+    return [n] + after
+  }
+
+  /// Float `Mod` with `fmod=0` (numpy's mod: the result takes the divisor's sign) from the C
+  /// fmod: r = fmod(a, b); y = r * b < 0 ? r + b : r. Exact where fmod is (r + b is the one
+  /// rounding numpy's own formula also has); keeps numpy's edge cases (x mod ±inf, NaN, 0).
+  mutating func rewriteFloorMod(_ node: Node, _ g: inout Graph, _ base: String) -> [Node] {
+    let b = node.inputs[1]
+    let r = fresh(base + "_fmod"), rb = fresh(base + "_fmod_times_b"), neg = fresh(base + "_signs_differ")
+    let shifted = fresh(base + "_fmod_plus_b")
+    let zero = addFloat(&g, base + "_zero", 0)
+    var mod = node
+    mod[attribute: "fmod"] = .int(1)
+    mod.outputs = [r]
+    return [
+      mod,
+      Node(name: fresh(base + "/times_b"), opType: "Mul", inputs: [r, b], outputs: [rb]),
+      Node(name: fresh(base + "/signs_differ"), opType: "Less", inputs: [rb, zero], outputs: [neg]),
+      Node(name: fresh(base + "/plus_b"), opType: "Add", inputs: [r, b], outputs: [shifted]),
+      Node(name: fresh(base + "/select"), opType: "Where", inputs: [neg, shifted, r], outputs: [node.outputs[0]]),
+    ]
+  }
+
+  /// Training-mode `BatchNormalization` (opset 14+) from reductions, as ONNX defines it: batch
+  /// statistics over every axis but 1 (mean, population variance), y normalized with them;
+  /// outputs 1 and 2 (when present) are the running statistics
+  /// `input * momentum + batch * (1 - momentum)`.
+  mutating func rewriteTrainingBatchNorm(_ node: Node, _ g: inout Graph, _ base: String, rank r: Int) -> [Node] {
+    let x = node.inputs[0], scale = node.inputs[1], bias = node.inputs[2]
+    let runMean = node.inputs[3], runVar = node.inputs[4]
+    let eps = node.float("epsilon") ?? 1e-5, momentum = node.float("momentum") ?? 0.9
+    let axes = addInts(&g, base + "_stat_axes", [0] + (2..<Int64(r)).map { $0 })
+    var nodes: [Node] = []
+    func add(_ op: String, _ inputs: [String], _ tag: String, attrs: [Attribute] = [], output: String? = nil) -> String {
+      let o = output ?? fresh(base + "_" + tag)
+      nodes.append(Node(name: fresh(base + "/" + tag), opType: op, inputs: inputs, outputs: [o], attributes: attrs))
+      return o
+    }
+    let keep = [Attribute("keepdims", .int(1))], drop = [Attribute("keepdims", .int(0))]
+    let mean = add("ReduceMean", [x, axes], "batch_mean", attrs: keep)
+    let centred = add("Sub", [x, mean], "centred")
+    let square = add("Mul", [centred, centred], "centred_sq")
+    let variance = add("ReduceMean", [square, axes], "batch_var", attrs: keep)
+    let std = add("Sqrt", [add("Add", [variance, addFloat(&g, base + "_eps", eps)], "var_eps")], "std")
+    let normed = add("Div", [centred, std], "normed")
+    // Per-channel [C] → [C, 1, ...] so it broadcasts against [N, C, ...].
+    var s = scale, b = bias
+    if r > 2 {
+      let tail = addInts(&g, base + "_channel_axes", (1..<Int64(r - 1)).map { $0 })
+      s = add("Unsqueeze", [scale, tail], "scale_c")
+      b = add("Unsqueeze", [bias, tail], "bias_c")
+    }
+    _ = add("Add", [add("Mul", [normed, s], "scaled"), b], "y", output: node.outputs[0])
+    let keepFactor = addFloat(&g, base + "_momentum", momentum)
+    let newFactor = addFloat(&g, base + "_one_minus_momentum", 1 - momentum)
+    for (k, (running, stat)) in [(runMean, x), (runVar, square)].enumerated() where node.outputs.count > k + 1 && !node.outputs[k + 1].isEmpty {
+      let batch = add("ReduceMean", [stat, axes], k == 0 ? "mean_c" : "var_c", attrs: drop)
+      let old = add("Mul", [running, keepFactor], k == 0 ? "mean_kept" : "var_kept")
+      let new = add("Mul", [batch, newFactor], k == 0 ? "mean_new" : "var_new")
+      _ = add("Add", [old, new], k == 0 ? "running_mean" : "running_var", output: node.outputs[k + 1])
+    }
+    return nodes
+  }
+
+  /// True when a Dropout runs in inference mode: no `training_mode` input, or a constant false
+  /// one (an initializer of `g`), and no legacy `is_test=0`.
+  func dropoutIsInference(_ node: Node, _ g: Graph) -> Bool {
+    if let t = node.int("is_test"), t == 0 { return false }
+    guard node.inputs.count > 2, !node.inputs[2].isEmpty else { return true }
+    guard let t = g.initializers.first(where: { $0.name == node.inputs[2] })?.tensor,
+          let v = t.integers(), v.count == 1 else { return false }
+    return v[0] == 0
   }
 
   /// Makes input 1 (rank `rankB`, aligned at `axis` of input 0 of rank `rankA`) numpy-broadcastable

@@ -77,13 +77,9 @@ public struct FoldBatchNorm: Pass {
     case "Conv":
       guard let w = floatInit(producer, 1, graph), w.dims.count >= 3, w.dims[0] == s.count,
             let b = optionalBias(producer, 2, count: s.count, graph) else { return false }
-      let per = w.count / s.count
-      var wv = [Double](repeating: 0, count: w.count)
-      let wf = w.values(as: Float.self)
-      for m in 0..<s.count { for k in 0..<per { wv[m * per + k] = Double(wf[m * per + k]) * s[m] } }
       let bv = (0..<s.count).map { Double(b[$0]) * s[$0] + t[$0] }
       var conv = producer
-      setWeight(&conv, 1, Tensor.float32(dims: w.dims, rounding: wv), &graph, &names)
+      setWeight(&conv, 1, w.scaledFloat32(factors: s, blockLength: w.count / s.count), &graph, &names)
       setWeight(&conv, 2, Tensor.float32(dims: [s.count], rounding: bv), &graph, &names)
       replaceBN(at: j, producerIndex: p, with: conv, &graph)
       return true
@@ -94,21 +90,16 @@ public struct FoldBatchNorm: Pass {
       let group = Int(producer.int("group") ?? 1)
       let cin = w.dims[0], coutPerGroup = w.dims[1]
       guard group > 0, cin % group == 0, coutPerGroup * group == s.count else { return false }
+      // W is [Cin, Cout/group, k...]: row (ci, j) belongs to output channel g * Cout/group + j
+      // where g is ci's group.
       let spatial = w.count / max(cin * coutPerGroup, 1)
-      let wf = w.values(as: Float.self)
-      var wv = [Double](repeating: 0, count: w.count)
       let cinPerGroup = cin / group
-      for ci in 0..<cin {
-        let g = ci / cinPerGroup
-        for jj in 0..<coutPerGroup {
-          let scale = s[g * coutPerGroup + jj]
-          let base = (ci * coutPerGroup + jj) * spatial
-          for k in 0..<spatial { wv[base + k] = Double(wf[base + k]) * scale }
-        }
-      }
+      var rowFactors: [Double] = []
+      rowFactors.reserveCapacity(cin * coutPerGroup)
+      for ci in 0..<cin { for jj in 0..<coutPerGroup { rowFactors.append(s[(ci / cinPerGroup) * coutPerGroup + jj]) } }
       let bv = (0..<s.count).map { Double(b[$0]) * s[$0] + t[$0] }
       var conv = producer
-      setWeight(&conv, 1, Tensor.float32(dims: w.dims, rounding: wv), &graph, &names)
+      setWeight(&conv, 1, w.scaledFloat32(factors: rowFactors, blockLength: spatial), &graph, &names)
       setWeight(&conv, 2, Tensor.float32(dims: [s.count], rounding: bv), &graph, &names)
       replaceBN(at: j, producerIndex: p, with: conv, &graph)
       return true
@@ -127,11 +118,10 @@ public struct FoldBatchNorm: Pass {
               let cv = ct.floats() else { return false }
         for q in 0..<n { c[q] = Double(ct.count == 1 ? cv[0] : cv[q]) * beta }
       }
-      let wv = scaleColumns(w.values(as: Float.self), rows: transB ? n : k, cols: transB ? k : n,
-                            scale: s, alongRows: transB)
       let cv = (0..<n).map { c[$0] * s[$0] + t[$0] }
       var gemm = producer
-      setWeight(&gemm, 1, Tensor.float32(dims: w.dims, rounding: wv), &graph, &names)
+      // transB: B is [N, K], rows scale; else [K, N], columns scale.
+      setWeight(&gemm, 1, w.scaledFloat32(factors: s, blockLength: transB ? k : 1), &graph, &names)
       setWeight(&gemm, 2, Tensor.float32(dims: [n], rounding: cv), &graph, &names)
       gemm[attribute: "beta"] = .float(1)
       replaceBN(at: j, producerIndex: p, with: gemm, &graph)
@@ -140,7 +130,7 @@ public struct FoldBatchNorm: Pass {
     case "MatMul":
       guard let w = matmulWeight(producer, graph, n: s.count) else { return false }
       var mm = producer
-      setWeight(&mm, 1, Tensor.float32(dims: w.dims, rounding: scaleColumns(w.values(as: Float.self), rows: w.dims[0], cols: w.dims[1], scale: s, alongRows: false)), &graph, &names)
+      setWeight(&mm, 1, w.scaledFloat32(factors: s, blockLength: 1), &graph, &names)
       graph.nodes[p] = mm
       let biasName = names.fresh((bn.name.isEmpty ? bn.outputs[0] : bn.name) + "_bnfold_bias", in: graph)
       graph.setInitializer(biasName, Tensor.float32(dims: [s.count], rounding: t))
@@ -161,7 +151,7 @@ public struct FoldBatchNorm: Pass {
               bias.dims == [s.count] || bias.dims == [1, s.count],
               let w = matmulWeight(graph.nodes[q], graph, n: s.count) else { continue }
         var mm = graph.nodes[q]
-        setWeight(&mm, 1, Tensor.float32(dims: w.dims, rounding: scaleColumns(w.values(as: Float.self), rows: w.dims[0], cols: w.dims[1], scale: s, alongRows: false)), &graph, &names)
+        setWeight(&mm, 1, w.scaledFloat32(factors: s, blockLength: 1), &graph, &names)
         graph.nodes[q] = mm
         let bv = bias.values(as: Float.self)
         var add = producer
@@ -197,17 +187,6 @@ public struct FoldBatchNorm: Pass {
     guard mm.inputs.count == 2, let a = graph.type(of: mm.inputs[0]), a.shape?.count == 2,
           let w = floatInit(mm, 1, graph), w.dims.count == 2, w.dims[1] == n else { return nil }
     return w
-  }
-
-  /// A row-major [rows, cols] matrix with column c (or row r when `alongRows`) times scale.
-  private func scaleColumns(_ v: [Float], rows: Int, cols: Int, scale: [Double], alongRows: Bool) -> [Double] {
-    var out = [Double](repeating: 0, count: v.count)
-    for r in 0..<rows {
-      for c in 0..<cols {
-        out[r * cols + c] = Double(v[r * cols + c]) * (alongRows ? scale[r] : scale[c])
-      }
-    }
-    return out
   }
 
   /// Puts `tensor` at `node.inputs[slot]`: overwrites the initializer there when only this node

@@ -15,7 +15,8 @@ import GraftIR
 /// - `Transpose(Transpose(x, p1), p2)` → one `Transpose(x, p1∘p2)`, or an `Identity` (removed
 ///   by RemoveIdentity) when the composition is the identity permutation.
 /// - `Reshape(Reshape(x, s1), s2)` → `Reshape(x, s2)` when `s2` is a constant without zeros (or
-///   `allowzero` = 1), since a zero would copy a dim of the inner, different input.
+///   `allowzero` = 1), since a zero would copy a dim of the inner, different input. The inner
+///   node may also be a Flatten, Squeeze or Unsqueeze (they only reshape too).
 /// Each applies only when the intermediate value has that one reader, is not a graph output and
 /// the first node carries no fused activation (one on the Mul/Add moves to the Conv). The second node's output name survives.
 /// Cost: one pass over each rewritten weight tensor.
@@ -67,7 +68,7 @@ public struct FuseOther: Pass {
         done = foldAffineIntoBatchNorm(bnIndex: p, opIndex: i, &graph)
       case ("Transpose", "Transpose"):
         done = mergeTransposes(p, i, &graph)
-      case ("Reshape", "Reshape"):
+      case ("Reshape", "Reshape"), ("Flatten", "Reshape"), ("Squeeze", "Reshape"), ("Unsqueeze", "Reshape"):
         done = mergeReshapes(p, i, &graph)
       default:
         break
@@ -114,11 +115,7 @@ public struct FuseOther: Pass {
     var names = NameAllocator()
     var updated = conv
     if op.opType == "Mul" {
-      let per = w.count / m
-      let wf = w.values(as: Float.self)
-      var wv = [Double](repeating: 0, count: w.count)
-      for ch in 0..<m { for k in 0..<per { wv[ch * per + k] = Double(wf[ch * per + k]) * perChannel[ch] } }
-      put(&updated, 1, Tensor.float32(dims: w.dims, rounding: wv), &graph, &names)
+      put(&updated, 1, w.scaledFloat32(factors: perChannel, blockLength: w.count / m), &graph, &names)
       if conv.inputs.count >= 3, !conv.inputs[2].isEmpty {
         put(&updated, 2, Tensor.float32(dims: [m], rounding: (0..<m).map { bias[$0] * perChannel[$0] }), &graph, &names)
       }
@@ -184,7 +181,7 @@ public struct FuseOther: Pass {
 
   private func mergeReshapes(_ p: Int, _ i: Int, _ graph: inout Graph) -> Bool {
     let a = graph.nodes[p], b = graph.nodes[i]
-    guard a.inputs.count == 2, b.inputs.count == 2, !b.inputs[1].isEmpty,
+    guard !a.inputs.isEmpty, !a.inputs[0].isEmpty, b.inputs.count == 2, !b.inputs[1].isEmpty,
           let shape = graph.initializer(b.inputs[1]), let s2 = shape.integers() else { return false }
     let allowZero = (b.int("allowzero") ?? 0) != 0
     guard allowZero || !s2.contains(0) else { return false }

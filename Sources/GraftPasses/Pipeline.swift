@@ -213,6 +213,33 @@ extension Tensor {
     Tensor.float32(dims, values.map { Float($0) })
   }
 
+  /// A float32 copy of this float32 tensor with element k multiplied (in Double, rounded once)
+  /// by `factors[(k / blockLength) % factors.count]`: per-row scaling of a row-major weight is
+  /// `blockLength` = row length; per-column scaling is `blockLength` = 1. One pass, no
+  /// intermediate arrays. The caller has checked dtype float32 and the byte count.
+  func scaledFloat32(factors: [Double], blockLength: Int) -> Tensor {
+    let n = count
+    let length = max(blockLength, 1)
+    let source = storage.pointer
+    let result = TensorStorage(count: n * 4) { out in
+      guard !factors.isEmpty, n > 0 else { return }
+      let dst = out.bindMemory(to: Float.self)
+      factors.withUnsafeBufferPointer { f in
+        var k = 0, block = 0
+        while k < n {
+          let factor = f[block % f.count]
+          let end = min(k + length, n)
+          while k < end {
+            dst[k] = Float(Double(source.loadUnaligned(fromByteOffset: k * 4, as: Float.self)) * factor)
+            k += 1
+          }
+          block += 1
+        }
+      }
+    }
+    return Tensor(dtype: .float32, dims: dims, storage: result)
+  }
+
   /// The single value of a one-element float tensor (any float dtype), else nil.
   var scalarFloat: Float? {
     guard count == 1, let f = floats() else { return nil }

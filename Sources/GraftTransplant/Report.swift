@@ -6,7 +6,9 @@ extension TransplantReport {
   public var text: String {
     var lines: [String] = []
     lines.append("transplant \(sourceFile) -> \(targetFile) (init: \(initMode.rawValue), seed \(seed))")
-    lines.append("source: \(sourceLayers) layers in \(sourceBlocks) blocks; target: \(targetLayers) layers in \(targetBlocks) blocks")
+    func count(_ n: Int, _ what: String) -> String { "\(n) \(what)\(n == 1 ? "" : "s")" }
+    lines.append("source: \(count(sourceLayers, "layer")) in \(count(sourceBlocks, "block")); "
+                 + "target: \(count(targetLayers, "layer")) in \(count(targetBlocks, "block"))")
     lines.append(String(format: "D(source->target) %.4f, similarity %.4f", matchValue, similarity.value))
     lines.append("")
     let tw = max(12, min(48, layers.map(\.target.count).max() ?? 12))

@@ -148,22 +148,22 @@ public enum Transplant {
       for (k, tp) in t.params.enumerated() {
         guard let sp = s.param(tp.role), let src = ParamStore.canonical(sp, in: sourceInits),
               var dst = store.values[tp.name], var mask = store.covered[tp.name] else { continue }
-        let n = mask.withUnsafeMutableBufferPointer { m in
-          centredCopy(source: src, sourceShape: sp.canonicalShape, into: &dst, targetShape: tp.canonicalShape, covered: m)
+        mask.withUnsafeMutableBufferPointer { m in
+          _ = centredCopy(source: src, sourceShape: sp.canonicalShape, into: &dst, targetShape: tp.canonicalShape,
+                          covered: m)
         }
         store.values[tp.name] = dst
         store.covered[tp.name] = mask
         reports[pair.target].tensors[k].copied = mask.reduce(0) { $0 + ($1 ? 1 : 0) }
         reports[pair.target].tensors[k].sourceName = sp.name
         reports[pair.target].tensors[k].sourceShape = sp.canonicalShape
-        _ = n
       }
     }
     if options.initMode == .analytic {
       var rng = SplitMix64(seed: options.seed)
       AnalyticInit(inputMoments: options.inputMoments).run(graph: graph, layers: ta.layers, store: &store, rng: &rng)
     }
-    for (name, v) in store.values where !v.allSatisfy({ $0.isFinite }) {
+    for name in store.values.keys.sorted() where !(store.values[name] ?? []).allSatisfy({ $0.isFinite }) {
       throw GraftError(.invalid, at: Location(file: options.targetFile, tensor: name),
                        "transplant produced a non-finite value; output not written")
     }

@@ -8,7 +8,10 @@
    Build (from the repository root, after `make -C runtime`):
      cc -O2 -std=c99 -D_POSIX_C_SOURCE=200809L -Iruntime/include bench/kernels/gemm_bench.c \
         runtime/build/host/libgraft.a -lz -lm -o /tmp/gemm_bench
-   GRAFT_CPU=avx2 or GRAFT_CPU=generic selects the other instruction-set paths. */
+   GRAFT_CPU=avx2 or GRAFT_CPU=generic selects the other instruction-set paths.
+   GRAFT_BENCH_ONLY=text runs only the cases whose name contains `text` (ort_conv_bench.py
+   honours the same variable). Cross builds (aarch64, armv7) run under QEMU for a path check;
+   their times are not hardware numbers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +66,11 @@ static double time_call(const graft_kernel *k, graft_call *c) {
 
 static double peak = 270.0;
 
+static int selected(const char *what) {
+  const char *only = getenv("GRAFT_BENCH_ONLY");
+  return !only || strstr(what, only) != 0;
+}
+
 static void report(const char *what, double flops, double secs, size_t scratch) {
   const double gf = flops / secs * 1e-9;
   printf("%-44s %8.3f ms %7.1f GFLOP/s %5.1f %% of peak  scratch %zu KiB\n", what, secs * 1e3, gf,
@@ -70,6 +78,7 @@ static void report(const char *what, double flops, double secs, size_t scratch) 
 }
 
 static void bench_gemm(int64_t n) {
+  if (!selected("sgemm")) return;
   int64_t d[2] = {n, n};
   float *a = filled(n * n), *b = filled(n * n), *y = filled(n * n);
   graft_tensor ta = tensor(a, 2, d), tb = tensor(b, 2, d), ty = tensor(y, 2, d);
@@ -90,6 +99,7 @@ static void bench_gemm(int64_t n) {
 
 /* Batch-1 fully connected layer: Gemm (1 x K) * (N x K)^T + bias, bound by reading W. */
 static void bench_fc(int64_t k, int64_t n) {
+  if (!selected("fc ")) return;
   int64_t ad[2] = {1, k}, bd[2] = {n, k}, cd[1] = {n}, yd[2] = {1, n};
   float *a = filled(k), *b = filled(n * k), *cb = filled(n), *y = filled(n);
   graft_tensor ta = tensor(a, 2, ad), tb = tensor(b, 2, bd), tc = tensor(cb, 1, cd), ty = tensor(y, 2, yd);
@@ -115,6 +125,7 @@ static void bench_fc(int64_t k, int64_t n) {
 
 static void bench_conv(const char *what, int64_t cin, int64_t cout, int64_t group, int64_t hw,
                        int64_t k, int64_t s, int64_t p, int relu) {
+  if (!selected(what)) return;
   const int64_t ohw = (hw + 2 * p - k) / s + 1;
   int64_t xd[4] = {1, cin, hw, hw}, wd[4] = {cout, cin / group, k, k}, bd[1] = {cout},
           yd[4] = {1, cout, ohw, ohw};
@@ -145,6 +156,38 @@ static void bench_conv(const char *what, int64_t cin, int64_t cout, int64_t grou
   free(x); free(w); free(b); free(y);
 }
 
+/* ConvTranspose (decoder upsampling): weights (cin, cout, k, k). */
+static void bench_convt(const char *what, int64_t cin, int64_t cout, int64_t hw, int64_t k,
+                        int64_t s, int64_t p) {
+  if (!selected(what)) return;
+  const int64_t ohw = (hw - 1) * s + k - 2 * p;
+  int64_t xd[4] = {1, cin, hw, hw}, wd[4] = {cin, cout, k, k}, bd[1] = {cout},
+          yd[4] = {1, cout, ohw, ohw};
+  float *x = filled(cin * hw * hw), *w = filled(cin * cout * k * k), *b = filled(cout),
+        *y = filled(cout * ohw * ohw);
+  graft_tensor tx = tensor(x, 4, xd), tw = tensor(w, 4, wd), tb = tensor(b, 1, bd), ty = tensor(y, 4, yd);
+  const graft_tensor *ins[3] = {&tx, &tw, &tb};
+  graft_tensor *outs[1] = {&ty};
+  int64_t ks[2] = {k, k}, st[2] = {s, s}, pads[4] = {p, p, p, p};
+  graft_attr at[3] = {
+      {GRAFT_ATTR_KERNEL_SHAPE, GRAFT_ATTR_T_INTS, 2, ks, 0},
+      {GRAFT_ATTR_STRIDES, GRAFT_ATTR_T_INTS, 2, st, 0},
+      {GRAFT_ATTR_PADS, GRAFT_ATTR_T_INTS, 4, pads, 0},
+  };
+  graft_call c;
+  memset(&c, 0, sizeof c);
+  c.inputs = ins;
+  c.n_inputs = 3;
+  c.outputs = outs;
+  c.n_outputs = 1;
+  c.attrs = at;
+  c.n_attrs = 3;
+  const double t = time_call(graft_kernel_find("conv_transpose_f32"), &c);
+  const double macs = (double)cin * (double)cout * (double)(hw * hw) * (double)(k * k);
+  report(what, 2.0 * macs, t, c.scratch_bytes);
+  free(x); free(w); free(b); free(y);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) peak = atof(argv[1]);
   const char *cpu = getenv("GRAFT_CPU");
@@ -162,5 +205,10 @@ int main(int argc, char **argv) {
   bench_fc(2048, 1000);
   bench_conv("depthwise 3x3 32ch 112x112 +bias+relu", 32, 32, 32, 112, 3, 1, 1, 1);
   bench_conv("depthwise 3x3/2 96ch 112x112 +bias+relu", 96, 96, 96, 112, 3, 2, 1, 1);
+  bench_conv("depthwise 3x3 256ch 14x14 +bias+relu", 256, 256, 256, 14, 3, 1, 1, 1);
+  bench_conv("depthwise 5x5 120ch 40x40 +bias+relu", 120, 120, 120, 40, 5, 1, 2, 1);
+  bench_conv("depthwise 5x5/2 72ch 80x80 +bias+relu", 72, 72, 72, 80, 5, 2, 2, 1);
+  bench_convt("convT 4x4/2 256->128 16x16 +bias", 256, 128, 16, 4, 2, 1);
+  bench_convt("convT 2x2/2 64->32 80x80 +bias", 64, 32, 80, 2, 2, 0);
   return 0;
 }

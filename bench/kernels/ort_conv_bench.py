@@ -6,6 +6,7 @@ Prints onnxruntime's numbers in gemm_bench's columns; with --graft it also runs 
 binary in the same session and prints both side by side with the ratio graft/onnxruntime
 (time ratio < 1 means graft is faster). Both sides report thread CPU time, best of a few
 rounds, so the numbers hold up on a shared machine."""
+import os
 import subprocess
 import sys
 import time
@@ -23,6 +24,11 @@ if "--graft" in ARGS:
     del ARGS[i:i + 2]
 PEAK = float(ARGS[0]) if ARGS else 270.0
 RESULTS = {}
+ONLY = os.environ.get("GRAFT_BENCH_ONLY")  # run only the cases whose name contains this text
+
+
+def selected(what):
+    return ONLY is None or ONLY in what
 
 
 def session(model):
@@ -52,6 +58,8 @@ def report(what, flops, secs):
 
 
 def gemm(n):
+    if not selected("sgemm"):
+        return
     rng = np.random.default_rng(0)
     b = rng.standard_normal((n, n)).astype(np.float32)
     g = helper.make_graph(
@@ -65,6 +73,8 @@ def gemm(n):
 
 
 def fc(k, n):
+    if not selected("fc "):
+        return
     rng = np.random.default_rng(0)
     w = rng.standard_normal((n, k)).astype(np.float32)
     b = rng.standard_normal((n,)).astype(np.float32)
@@ -80,6 +90,8 @@ def fc(k, n):
 
 
 def conv(what, cin, cout, group, hw, k, s, p, relu):
+    if not selected(what):
+        return
     rng = np.random.default_rng(0)
     ohw = (hw + 2 * p - k) // s + 1
     w = rng.standard_normal((cout, cin // group, k, k)).astype(np.float32)
@@ -98,6 +110,25 @@ def conv(what, cin, cout, group, hw, k, s, p, relu):
     report(what, 2.0 * cout * ohw * ohw * (cin // group) * k * k, t)
 
 
+def convt(what, cin, cout, hw, k, s, p):
+    if not selected(what):
+        return
+    rng = np.random.default_rng(0)
+    ohw = (hw - 1) * s + k - 2 * p
+    w = rng.standard_normal((cin, cout, k, k)).astype(np.float32)
+    b = rng.standard_normal((cout,)).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], kernel_shape=[k, k],
+                          strides=[s, s], pads=[p, p, p, p])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, hw, hw])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, cout, ohw, ohw])],
+        [helper.make_tensor("w", TensorProto.FLOAT, w.shape, w.ravel()),
+         helper.make_tensor("b", TensorProto.FLOAT, b.shape, b.ravel())])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    t = best_time(session(m), {"x": rng.standard_normal((1, cin, hw, hw)).astype(np.float32)})
+    report(what, 2.0 * cin * cout * hw * hw * k * k, t)
+
+
 if GRAFT is None:
     print(f"onnxruntime {ort.__version__}, 1 thread, peak {PEAK:.0f} GFLOP/s")
 gemm(512)
@@ -113,6 +144,11 @@ conv("conv 1x1/2 512->1024 28x28 +bias", 512, 1024, 1, 28, 1, 2, 0, False)
 fc(2048, 1000)
 conv("depthwise 3x3 32ch 112x112 +bias+relu", 32, 32, 32, 112, 3, 1, 1, True)
 conv("depthwise 3x3/2 96ch 112x112 +bias+relu", 96, 96, 96, 112, 3, 2, 1, True)
+conv("depthwise 3x3 256ch 14x14 +bias+relu", 256, 256, 256, 14, 3, 1, 1, True)
+conv("depthwise 5x5 120ch 40x40 +bias+relu", 120, 120, 120, 40, 5, 1, 2, True)
+conv("depthwise 5x5/2 72ch 80x80 +bias+relu", 72, 72, 72, 80, 5, 2, 2, True)
+convt("convT 4x4/2 256->128 16x16 +bias", 256, 128, 16, 4, 2, 1)
+convt("convT 2x2/2 64->32 80x80 +bias", 64, 32, 80, 2, 2, 0)
 
 if GRAFT is not None:
     out = subprocess.run([GRAFT, str(PEAK)], check=True, capture_output=True, text=True).stdout

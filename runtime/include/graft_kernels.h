@@ -267,7 +267,7 @@ const graft_kernel *graft_kernel_find(const char *name);
   /* normalization */ \
   X(10, batchnorm_f32, 5, 5, 1, 1)      /* X scale B mean var; epsilon */ \
   X(11, instancenorm_f32, 3, 3, 1, 1)   /* X scale B; epsilon */ \
-  X(12, layernorm_f32, 2, 3, 1, 1)      /* X scale [B]; axis epsilon */ \
+  X(12, layernorm_f32, 2, 3, 1, 3)      /* X scale [B]; axis epsilon; [Mean, InvStdDev] */ \
   X(13, lrn_f32, 1, 1, 1, 1)            /* size alpha beta bias */ \
   /* activations (unary, f32) */ \
   X(20, act_f32, 1, 1, 1, 1)            /* act act_alpha act_beta: every graft_act */ \

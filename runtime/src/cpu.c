@@ -31,6 +31,8 @@ static graft_cpu_level probe_hardware(void) {
   if (has_f && has_dq && has_bw && has_vl && zmm_state) return GRAFT_CPU_AVX512;
   return GRAFT_CPU_AVX2;
 }
+#elif defined(__ARM_NEON) || defined(__ARM_NEON__)
+static graft_cpu_level probe_hardware(void) { return GRAFT_CPU_NEON; }
 #else
 static graft_cpu_level probe_hardware(void) { return GRAFT_CPU_GENERIC; }
 #endif
@@ -40,7 +42,7 @@ static graft_cpu_level probe(void) {
   const char *cap = getenv("GRAFT_CPU");
   if (cap) {
     if (strcmp(cap, "generic") == 0) level = GRAFT_CPU_GENERIC;
-    else if (strcmp(cap, "avx2") == 0 && level > GRAFT_CPU_AVX2) level = GRAFT_CPU_AVX2;
+    else if (strcmp(cap, "avx2") == 0 && level == GRAFT_CPU_AVX512) level = GRAFT_CPU_AVX2;
   }
   return level;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "graft_kernels.h"
+#include "cpu.h"
 
 static int passed, failed;
 
@@ -379,6 +380,8 @@ static void test_conv(void) {
   run_conv("3x3", conv2d(1, 16, 32, 1, 14, 14, 3, 1, 1, 1), 0);
   run_conv("3x3-deep-k", conv2d(1, 40, 20, 1, 9, 10, 3, 1, 1, 1), 0);             /* K > KC */
   run_conv("3x3-many-m", conv2d(1, 5, 250, 1, 7, 6, 3, 1, 1, 1), 0);              /* M > MC */
+  run_conv("7x7-tail-1col", conv2d(1, 40, 20, 1, 7, 7, 3, 1, 1, 1), 0);   /* N = 49, K > KC */
+  run_conv("14x14-tail-4col", conv2d(1, 30, 19, 1, 14, 14, 3, 1, 1, 1), 0); /* N = 196 */
   run_conv("7x7s2", conv2d(1, 3, 16, 1, 23, 21, 7, 2, 1, 3), 0);
   run_conv("dilated", conv2d(1, 6, 9, 1, 15, 13, 3, 1, 2, 2), 0);
   /* Stride-phase window path and its limits. */
@@ -403,6 +406,13 @@ static void test_conv(void) {
   run_conv("depthwise-nopad", conv2d(1, 5, 5, 5, 19, 35, 3, 1, 1, 0), 0);
   run_conv("depthwise-s2-nopad", conv2d(2, 3, 3, 3, 21, 37, 3, 2, 1, 0), 0);
   run_conv("depthwise-s2-wide", conv2d(1, 2, 4, 2, 9, 67, 3, 2, 1, 1), 0);
+  run_conv("depthwise-k5", conv2d(1, 4, 4, 4, 14, 29, 5, 1, 1, 2), 0);
+  run_conv("depthwise-k5-s2", conv2d(1, 3, 3, 3, 17, 33, 5, 2, 1, 2), 0);
+  run_conv("depthwise-narrow", conv2d(1, 3, 3, 3, 5, 3, 3, 1, 1, 1), 0);
+  run_conv("depthwise-s2-narrow", conv2d(1, 3, 3, 3, 7, 9, 3, 2, 1, 1), 0);
+  run_conv("depthwise-s2-dilated", conv2d(1, 3, 3, 3, 17, 23, 3, 2, 2, 2), 0);
+  run_conv("depthwise-s2-oddpad", conv2d(1, 2, 2, 2, 12, 18, 3, 2, 1, 1), 0);
+  run_conv("depthwise-k7-s2", conv2d(1, 2, 2, 2, 23, 41, 7, 2, 1, 3), 0);
   {
     conv_case c = conv2d(1, 3, 5, 1, 9, 8, 3, 1, 1, 0);
     c.pb[0] = 2; c.pe[0] = 0; c.pb[1] = 0; c.pe[1] = 1; /* asymmetric pads */
@@ -419,6 +429,9 @@ static void test_conv(void) {
   run_conv("2x-upsample", conv2d(1, 8, 6, 1, 7, 9, 4, 2, 1, 1), 1);
   run_conv("3x3s1", conv2d(2, 5, 7, 1, 6, 5, 3, 1, 1, 1), 1);
   run_conv("grouped", conv2d(1, 6, 9, 3, 5, 6, 3, 2, 1, 0), 1);
+  run_conv("row-chunks", conv2d(2, 3, 4, 1, 40, 41, 4, 2, 1, 1), 1);
+  run_conv("wide-rows", conv2d(1, 2, 3, 1, 3, 401, 3, 2, 1, 1), 1);
+  run_conv("chunks-s1-dilated", conv2d(1, 4, 2, 2, 33, 29, 3, 1, 2, 2), 1);
   {
     conv_case c = conv2d(1, 4, 3, 1, 5, 6, 3, 2, 2, 1);
     c.op[0] = 1; c.op[1] = 1;
@@ -507,6 +520,11 @@ static void test_gemm(void) {
   for (int i = 0; i < 6; ++i) run_gemm(m, n, k, 0, 1, crs[i], cds[i], 1.0f, 1.0f);
   run_gemm(m, n, k, 1, 0, 0, cds[0], 1.0f, 1.0f);
   run_gemm(5, 6, 0, 0, 0, 1, cds[1], 1.0f, 1.0f); /* K == 0 */
+  /* Narrow tail panels (N mod 48 in 1..4): dot-product tail path, with K blocks. */
+  int64_t c49[1] = {49};
+  run_gemm(37, 49, 300, 0, 0, 1, c49, 1.0f, 1.0f);
+  run_gemm(20, 196, 70, 0, 1, -1, cds[1], 0.5f, 0.0f);
+  run_gemm(9, 3, 600, 0, 0, 2, cds[5], 1.25f, 0.5f);
   /* Matrix-vector path (M <= 2): classifier heads, both B layouts, chunk tails. */
   int64_t fc_bias[1] = {1000};
   run_gemm(1, 1000, 2048, 0, 1, 1, fc_bias, 1.0f, 1.0f);
@@ -641,7 +659,28 @@ static void test_matmul(void) {
   expect_status("matmul: batch 2 vs 3 rejected", r.check, GRAFT_E_SHAPE);
 }
 
+/* The instruction-set path under test is the one the build and GRAFT_CPU promise: NEON on
+   every NEON build unless GRAFT_CPU=generic, the portable path whenever GRAFT_CPU=generic. */
+static void test_cpu_level(void) {
+  const char *cap = getenv("GRAFT_CPU");
+  const int generic = cap && strcmp(cap, "generic") == 0;
+  const graft_cpu_level lvl = graft_cpu_level_get();
+  static const char *const names[] = {"generic", "avx2", "avx512", "neon"};
+  printf("cpu level: %s\n", (unsigned)lvl < 4 ? names[lvl] : "?");
+  int want_ok = 1;
+  if (generic) want_ok = lvl == GRAFT_CPU_GENERIC;
+#if defined(__ARM_NEON) || defined(__ARM_NEON__)
+  else want_ok = lvl == GRAFT_CPU_NEON;
+#endif
+  if (want_ok) ++passed;
+  else {
+    ++failed;
+    printf("FAIL cpu level %d not the one this build and GRAFT_CPU select\n", (int)lvl);
+  }
+}
+
 int main(void) {
+  test_cpu_level();
   test_conv();
   test_gemm();
   test_matmul();

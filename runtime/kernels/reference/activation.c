@@ -2,6 +2,7 @@
    Contract: `graft_act_apply_f32` is also the fused-activation hook of conv/gemm/matmul/add/mul;
    it works in place, never allocates, and its loops are branch-free so that clang/gcc vectorize
    them at -O2 (exp/tanh/sigmoid use the polynomial gk_expf, ~2 ulp). */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "act.h"
 #include "kcommon.h"
@@ -90,10 +91,138 @@ static inline float gk_gelu(float x) {
   default: break;                                                                            \
   }
 
+/* The same loops compiled for the base ISA and, on x86-64 with GCC/clang, for AVX2+FMA and
+   AVX-512 (picked at run time by graft_cpu_level_get, as sgemm does). Results may differ in the
+   last bit between levels (FMA contraction), never more than the polynomials' error. */
+#define GK_ACT_VARIANT(suffix, ATTR)                                                          \
+  static ATTR void act_inplace##suffix(float *y, size_t n, graft_act_params p) {             \
+    size_t i;                                                                                \
+    GK_ACT_LOOPS(y, y)                                                                       \
+  }                                                                                          \
+  static ATTR void act_outplace##suffix(const float *restrict x, float *restrict y, size_t n, \
+                                        graft_act_params p) {                                \
+    size_t i;                                                                                \
+    GK_ACT_LOOPS(x, y)                                                                       \
+    memmove(y, x, n * sizeof(float)); /* NONE and unknown kinds copy */                      \
+  }
+
+GK_ACT_VARIANT(_base, )
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GK_ACT_X86 1
+#include "../../src/cpu.h"
+GK_ACT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
+GK_ACT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
+#endif
+
+#if defined(__ARM_NEON)
+/* NEON paths of the exp-based activations (armv7 GCC never auto-vectorizes fp32, NEON not being
+   IEEE there). Handles y[0..n) for SIGMOID/SILU/TANH/ELU and returns 1, else returns 0;
+   x and y may be the same array. Same polynomials as the scalar forms. */
+static float32x4_t gk_tanhq_f32(float32x4_t x) {
+  float32x4_t ax = vabsq_f32(x), z = vmulq_f32(x, x);
+  float32x4_t p = vdupq_n_f32(-5.70498872745e-3f);
+  p = gk_fmaq(vdupq_n_f32(2.06390887954e-2f), p, z);
+  p = gk_fmaq(vdupq_n_f32(-5.37397155531e-2f), p, z);
+  p = gk_fmaq(vdupq_n_f32(1.33314422036e-1f), p, z);
+  p = gk_fmaq(vdupq_n_f32(-3.33332819422e-1f), p, z);
+  p = gk_fmaq(x, vmulq_f32(p, z), x);
+  float32x4_t e = gk_expq_f32(vaddq_f32(ax, ax));
+  float32x4_t q = vsubq_f32(vdupq_n_f32(1.0f), gk_divq_f32(vdupq_n_f32(2.0f), vaddq_f32(e, vdupq_n_f32(1.0f))));
+  q = vbslq_f32(vcltq_f32(x, vdupq_n_f32(0.0f)), vnegq_f32(q), q);
+  return vbslq_f32(vcltq_f32(ax, vdupq_n_f32(0.625f)), p, q);
+}
+static int act_neon(const float *x, float *y, size_t n, graft_act_params p) {
+  size_t i = 0;
+  float32x4_t one = vdupq_n_f32(1.0f), zero = vdupq_n_f32(0.0f), a = vdupq_n_f32(p.a);
+  switch (p.kind) {
+  case GRAFT_ACT_SIGMOID:
+    for (; i + 4 <= n; i += 4) {
+      float32x4_t v = vld1q_f32(x + i);
+      vst1q_f32(y + i, gk_divq_f32(one, vaddq_f32(one, gk_expq_f32(vnegq_f32(v)))));
+    }
+    for (; i < n; ++i) y[i] = gk_sigmoidf(x[i]);
+    return 1;
+  case GRAFT_ACT_SILU:
+    for (; i + 4 <= n; i += 4) {
+      float32x4_t v = vld1q_f32(x + i);
+      vst1q_f32(y + i, gk_divq_f32(v, vaddq_f32(one, gk_expq_f32(vnegq_f32(v)))));
+    }
+    for (; i < n; ++i) y[i] = x[i] * gk_sigmoidf(x[i]);
+    return 1;
+  case GRAFT_ACT_TANH:
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, gk_tanhq_f32(vld1q_f32(x + i)));
+    for (; i < n; ++i) y[i] = gk_tanhf(x[i]);
+    return 1;
+  case GRAFT_ACT_ELU:
+    for (; i + 4 <= n; i += 4) {
+      float32x4_t v = vld1q_f32(x + i);
+      float32x4_t e = vmulq_f32(a, vsubq_f32(gk_expq_f32(v), one));
+      vst1q_f32(y + i, vbslq_f32(vcgeq_f32(v, zero), v, e));
+    }
+    for (; i < n; ++i) { float e = gk_expf(x[i]) - 1.0f; y[i] = x[i] >= 0.0f ? x[i] : p.a * e; }
+    return 1;
+  default: return 0;
+  }
+}
+#endif
+
+/* y[j] = exp(x[j] - m), the softmax pass, in the same ISA variants; returns the sum of y
+   (16 independent partial sums, so it vectorizes without reassociation flags). */
+#define GK_EXP_SHIFT_VARIANT(suffix, ATTR)                                                    \
+  static ATTR float exp_shift##suffix(const float *restrict x, float m, float *restrict y, int64_t n) { \
+    float acc[16] = {0};                                                                     \
+    int64_t j = 0;                                                                           \
+    for (; j + 16 <= n; j += 16)                                                             \
+      for (int k = 0; k < 16; ++k) { float e = gk_expf(x[j + k] - m); y[j + k] = e; acc[k] += e; } \
+    float r = 0.0f;                                                                          \
+    for (int k = 0; k < 16; ++k) r += acc[k];                                                \
+    for (; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; r += e; }                   \
+    return r;                                                                                \
+  }
+GK_EXP_SHIFT_VARIANT(_base, )
+#ifdef GK_ACT_X86
+GK_EXP_SHIFT_VARIANT(_avx2, __attribute__((target("avx2,fma,avx"))))
+GK_EXP_SHIFT_VARIANT(_avx512, __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx"))))
+#endif
+
+static float exp_shift(const float *x, float m, float *y, int64_t n) {
+#if defined(__ARM_NEON)
+  int64_t j = 0;
+  float32x4_t mv = vdupq_n_f32(m), acc = vdupq_n_f32(0.0f);
+  for (; j + 4 <= n; j += 4) {
+    float32x4_t e = gk_expq_f32(vsubq_f32(vld1q_f32(x + j), mv));
+    vst1q_f32(y + j, e);
+    acc = vaddq_f32(acc, e);
+  }
+  float r = (vgetq_lane_f32(acc, 0) + vgetq_lane_f32(acc, 1)) + (vgetq_lane_f32(acc, 2) + vgetq_lane_f32(acc, 3));
+  for (; j < n; ++j) { float e = gk_expf(x[j] - m); y[j] = e; r += e; }
+  return r;
+#else
+#ifdef GK_ACT_X86
+  if (n >= 64) {
+    graft_cpu_level lv = graft_cpu_level_get();
+    if (lv == GRAFT_CPU_AVX512) return exp_shift_avx512(x, m, y, n);
+    if (lv == GRAFT_CPU_AVX2) return exp_shift_avx2(x, m, y, n);
+  }
+#endif
+  return exp_shift_base(x, m, y, n);
+#endif
+}
+
 /* In place. */
 static void act_inplace(float *y, size_t n, graft_act_params p) {
-  size_t i;
-  GK_ACT_LOOPS(y, y)
+#if defined(__ARM_NEON)
+  if (act_neon(y, y, n, p)) return;
+#endif
+#ifdef GK_ACT_X86
+  if (n >= 64) {
+    graft_cpu_level lv = graft_cpu_level_get();
+    if (lv == GRAFT_CPU_AVX512) { act_inplace_avx512(y, n, p); return; }
+    if (lv == GRAFT_CPU_AVX2) { act_inplace_avx2(y, n, p); return; }
+  }
+#endif
+  act_inplace_base(y, n, p);
 }
 
 /* y[i] = act(x[i]); x and y may be the same array (never partially overlapping). */
@@ -102,37 +231,22 @@ static void act_f32(const float *x, float *y, size_t n, graft_act_params p) {
     act_inplace(y, n, p);
     return;
   }
-  {
-    const float *restrict xs = x;
-    float *restrict yd = y;
-    size_t i;
-    GK_ACT_LOOPS(xs, yd)
-    memmove(yd, xs, n * sizeof(float)); /* NONE and unknown kinds copy */
+#if defined(__ARM_NEON)
+  if (act_neon(x, y, n, p)) return;
+#endif
+#ifdef GK_ACT_X86
+  if (n >= 64) {
+    graft_cpu_level lv = graft_cpu_level_get();
+    if (lv == GRAFT_CPU_AVX512) { act_outplace_avx512(x, y, n, p); return; }
+    if (lv == GRAFT_CPU_AVX2) { act_outplace_avx2(x, y, n, p); return; }
   }
+#endif
+  act_outplace_base(x, y, n, p);
 }
 
 void graft_act_apply_f32(float *x, size_t n, graft_act_params p) { act_inplace(x, n, p); }
 
 /* ---- act_f32 ------------------------------------------------------------------------------ */
-
-/* The activation of an act_f32 call, with ONNX defaults for absent parameters. */
-static graft_act_params act_params_with_defaults(const graft_call *c) {
-  graft_act_params p;
-  p.kind = (int32_t)graft_attr_int(c, GRAFT_ATTR_ACT, GRAFT_ACT_NONE);
-  float da = 0.0f, db = 0.0f;
-  switch (p.kind) {
-  case GRAFT_ACT_CLIP: da = -INFINITY; db = INFINITY; break;
-  case GRAFT_ACT_LEAKY_RELU: da = 0.01f; break;
-  case GRAFT_ACT_HARD_SIGMOID: da = 0.2f; db = 0.5f; break;
-  case GRAFT_ACT_ELU: da = 1.0f; break;
-  case GRAFT_ACT_SELU: da = 1.67326319217681884765625f; db = 1.05070102214813232421875f; break;
-  case GRAFT_ACT_AFFINE: da = 1.0f; break;
-  default: break;
-  }
-  p.a = graft_attr_float(c, GRAFT_ATTR_ACT_ALPHA, da);
-  p.b = graft_attr_float(c, GRAFT_ATTR_ACT_BETA, db);
-  return p;
-}
 
 /* Same-shape f32 -> f32. */
 static graft_status unary_f32_check(const graft_call *c) {
@@ -151,7 +265,7 @@ size_t graft_act_f32_scratch(const graft_call *c) { (void)c; return 0; }
 graft_status graft_act_f32_eval(const graft_call *c) {
   const graft_tensor *x = gk_in(c, 0);
   graft_tensor *y = gk_out(c, 0);
-  act_f32((const float *)x->data, (float *)y->data, (size_t)gk_count(y), act_params_with_defaults(c));
+  act_f32((const float *)x->data, (float *)y->data, (size_t)gk_count(y), graft_act_of(c));
   return GRAFT_OK;
 }
 
@@ -220,16 +334,6 @@ static float row_max(const float *x, int64_t n) {
   return r;
 }
 
-static float row_sum(const float *x, int64_t n) {
-  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; ++k) s[k] += x[j + k];
-  float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-  for (; j < n; ++j) r += x[j];
-  return r;
-}
-
 static graft_status softmax_eval(const graft_call *c, int log_form) {
   const graft_tensor *xt = gk_in(c, 0);
   graft_tensor *yt = gk_out(c, 0);
@@ -241,8 +345,7 @@ static graft_status softmax_eval(const graft_call *c, int log_form) {
   if (inner == 1) {
     for (int64_t o = 0; o < outer; ++o, x += n, y += n) {
       float m = row_max(x, n);
-      for (int64_t j = 0; j < n; ++j) y[j] = gk_expf(x[j] - m);
-      float s = row_sum(y, n);
+      float s = exp_shift(x, m, y, n);
       if (log_form) {
         float l = logf(s);
         for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - m) - l;

@@ -4,6 +4,7 @@
    one of four tight loops (both inputs streaming, either one a scalar, or both scalars) that
    the compiler vectorizes. add_f32/mul_f32 apply the fused activation (act attrs) afterwards.
    Integer division by zero is GRAFT_E_NUMERIC; outputs of comparisons are bool (0/1 bytes). */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "act.h"
 #include "kcommon.h"

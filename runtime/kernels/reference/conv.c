@@ -6,7 +6,9 @@
 
    conv_f32 picks one of four paths (same math, different data movement):
    - depthwise (group == C, one input channel per group, 1 or 2 spatial dims): a direct kernel
-     vectorized over output width; scratch is one zero-padded input plane (none without pads).
+     vectorized over output width (AVX-512, AVX2+FMA, NEON over a zero-padded copy of the
+     input plane; portable C tap by tap with clipped ranges); scratch is one zero-padded input
+     plane (none without pads).
    - pointwise (1x1 kernel, stride 1, no pads): GEMM with the input image itself as B.
    - window (1 or 2 spatial dims, stride product <= 64, not a strided 1x1): the input is copied
      once into zero-padded stride-phase planes, so every im2col row is a contiguous slice and
@@ -17,8 +19,10 @@
      GEMM packing buffers.
    Bias and the fused activation are applied in the GEMM epilogue (see sgemm.h).
 
-   conv_transpose_f32: per image and group, col = W_g^T * X_g (GEMM, col in scratch), then
-   col2im scatter-adds col into Y (initialized with the bias), then the activation. */
+   conv_transpose_f32: per image, group and chunk of input rows (CT_CHUNK_COLS positions),
+   col = W_g^T * X_chunk (GEMM, col in scratch), then col2im scatter-adds col into Y
+   (initialized with the bias; vector adds on AVX-512/AVX2, stride-2 expand on AVX-512), then
+   the activation. Scratch: one col chunk plus the GEMM packing buffers. */
 #include "graft_kernels.h"
 #include "act.h"
 #include "sgemm.h"
@@ -27,6 +31,9 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GRAFT_CONV_X86 1
+#elif defined(__ARM_NEON) || defined(__ARM_NEON__)
+#define GRAFT_CONV_NEON 1
+#include <arm_neon.h>
 #endif
 
 /* Geometry of one convolution, spatial dims right-aligned into 3 (see graft_sgemm_conv). */
@@ -156,6 +163,10 @@ typedef enum { PATH_GENERAL, PATH_POINTWISE, PATH_DEPTHWISE, PATH_WINDOW } conv_
    contiguous slice of them (see graft_sgemm_window), the GEMM runs over the plane-width output
    grid, and the valid columns are copied out (skipped when the grid has no extra columns). */
 #define WINDOW_MAX_PHASES 64
+/* Compact columns when the plane-width grid wastes more than 1/GRAFT_CONV_COMPACT_DIV. */
+#ifndef GRAFT_CONV_COMPACT_DIV
+#define GRAFT_CONV_COMPACT_DIV 8
+#endif
 
 typedef struct window_plan {
   int64_t ph2, pw2, ncols;  /* phase plane height/width; GEMM columns */
@@ -174,7 +185,7 @@ static window_plan window_plan_of(const conv_geom *g) {
   p.pw2 = (iwp + sw - 1) / sw;
   /* Plane-width grid (contiguous packing, extra columns computed then dropped) when the extra
      columns are at most 1/8 of the grid; otherwise compact columns (row-run packing). */
-  p.compact = g->out[1] > 1 && 8 * (p.pw2 - g->out[2]) > p.pw2;
+  p.compact = g->out[1] > 1 && GRAFT_CONV_COMPACT_DIV * (p.pw2 - g->out[2]) > p.pw2;
   p.ncols = p.compact ? g->out[1] * g->out[2] : (g->out[1] - 1) * p.pw2 + g->out[2];
   p.need_copy = sh != 1 || sw != 1 || g->pad_begin[1] || g->pad_begin[2] || g->pad_end[1] ||
                 g->pad_end[2];
@@ -262,93 +273,56 @@ static int64_t first_at_least(int64_t lo, int64_t off, int64_t s, int64_t n) {
 
 static void depthwise_generic(const conv_geom *g, const float *x, const float *w, float bias,
                               float *y, graft_act_params act) GRAFT_DEPTHWISE_BODY
+#define DW_MAX_KW 64 /* wider depthwise kernels take the portable path (tap offsets on the stack) */
+
 #ifdef GRAFT_CONV_X86
 #include <immintrin.h>
 #define T512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,avx")))
 
-/* AVX-512 depthwise over a plane that already holds the padding (so every tap of every output
-   is in bounds): output (oh, ow) tap (kh, kw) reads p[(oh*sh + kh*dh)*pw + ow*sw + kw*dw].
-   16 output columns per vector, masked tail; stride 1 loads contiguously, stride 2 uses two
-   loads and an even/odd-lane permute, larger strides gather. 3x3 kernels with stride 1 or 2
-   (dilation 1) are unrolled with the weights in registers. Relu/Clip in registers, other
-   activations per output row. */
-static T512 inline __m512 load_s2(const float *src, int64_t cnt, __m512i sel, int64_t extra) {
-  const int64_t need = 2 * cnt - 1 + extra; /* elements src[0 .. need) are read */
-  const __mmask16 mlo = need >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << need) - 1u);
-  const __mmask16 mhi = need > 16 ? (__mmask16)((1u << (need - 16)) - 1u) : (__mmask16)0;
-  return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(mlo, src), sel,
-                                _mm512_maskz_loadu_ps(mhi, src + 16));
-}
-
-T512 static void depthwise_avx512(const conv_geom *g, const float *p, int64_t pw, const float *w,
-                                  float bias, float *y, graft_act_params act) {
+/* AVX-512 depthwise over a padded plane (see "depthwise over a padded plane" below for the
+   layout, including the column-phase split used for horizontal stride 2). 16 outputs per
+   vector with a masked tail; unit plane stride loads contiguously, other strides gather
+   (masked-off lanes are never read). Two accumulators alternate by tap column; KW is a
+   compile-time constant for 3 and 5 (kwc); tap column offsets come from `toff`. */
+static T512 inline __attribute__((always_inline)) void dw512_body(
+    const int khc, const int kwc, const conv_geom *g, const float *p, int64_t pw,
+    const int64_t *toff, int64_t es, const float *w, float bias, float *y, graft_act_params act,
+    int64_t oh0) {
   const int64_t OH = g->out[1], OW = g->out[2];
-  const int64_t KH = g->kernel[1], KW = g->kernel[2], sh = g->stride[1], sw = g->stride[2];
-  const int64_t dh = g->dilation[1], dw = g->dilation[2];
+  const int64_t KH = khc ? khc : g->kernel[1], KW = kwc ? kwc : g->kernel[2], sh = g->stride[1];
+  const int64_t dh = g->dilation[1];
   const int clamp = act.kind == GRAFT_ACT_RELU ? 1 : (act.kind == GRAFT_ACT_CLIP ? 2 : 0);
   const int post = act.kind != GRAFT_ACT_NONE && !clamp;
   const __m512 vlo = _mm512_set1_ps(act.a), vhi = _mm512_set1_ps(act.b), zero = _mm512_setzero_ps();
   const __m512 vb = _mm512_set1_ps(bias);
-  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-  const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
   const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  const __m512i gidx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)sw));
-  const int k3 = KH == 3 && KW == 3 && dw == 1 && (sw == 1 || sw == 2);
-  __m512 w0 = zero, w1 = zero, w2 = zero, w3 = zero, w4 = zero, w5 = zero, w6 = zero, w7 = zero,
-         w8 = zero;
-  if (k3) {
-    w0 = _mm512_set1_ps(w[0]); w1 = _mm512_set1_ps(w[1]); w2 = _mm512_set1_ps(w[2]);
-    w3 = _mm512_set1_ps(w[3]); w4 = _mm512_set1_ps(w[4]); w5 = _mm512_set1_ps(w[5]);
-    w6 = _mm512_set1_ps(w[6]); w7 = _mm512_set1_ps(w[7]); w8 = _mm512_set1_ps(w[8]);
-  }
-  for (int64_t oh = 0; oh < OH; ++oh) {
+  const __m512i gidx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)es));
+  int64_t t[DW_MAX_KW]; /* local copy: the compiler may keep it in registers */
+  for (int64_t kw = 0; kw < KW; ++kw) t[kw] = toff[kw];
+  for (int64_t oh = oh0; oh < OH; ++oh) {
     float *yr = y + oh * OW;
     const float *r0 = p + oh * sh * pw;
     for (int64_t o = 0; o < OW; o += 16) {
       const int64_t cnt = OW - o < 16 ? OW - o : 16;
       const __mmask16 m = cnt == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cnt) - 1u);
-      __m512 acc = vb;
-      if (k3) { /* one accumulator per kernel row: three short FMA chains */
-        const float *a0 = r0 + sw * o, *a1 = a0 + dh * pw, *a2 = a1 + dh * pw;
-        __m512 acc1, acc2;
-        if (sw == 1) {
-          acc = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, a0), acc);
-          acc1 = _mm512_mul_ps(w3, _mm512_maskz_loadu_ps(m, a1));
-          acc2 = _mm512_mul_ps(w6, _mm512_maskz_loadu_ps(m, a2));
-          acc = _mm512_fmadd_ps(w1, _mm512_maskz_loadu_ps(m, a0 + 1), acc);
-          acc1 = _mm512_fmadd_ps(w4, _mm512_maskz_loadu_ps(m, a1 + 1), acc1);
-          acc2 = _mm512_fmadd_ps(w7, _mm512_maskz_loadu_ps(m, a2 + 1), acc2);
-          acc = _mm512_fmadd_ps(w2, _mm512_maskz_loadu_ps(m, a0 + 2), acc);
-          acc1 = _mm512_fmadd_ps(w5, _mm512_maskz_loadu_ps(m, a1 + 2), acc1);
-          acc2 = _mm512_fmadd_ps(w8, _mm512_maskz_loadu_ps(m, a2 + 2), acc2);
-        } else {
-          acc = _mm512_fmadd_ps(w0, load_s2(a0, cnt, even, 0), acc);
-          acc1 = _mm512_mul_ps(w3, load_s2(a1, cnt, even, 0));
-          acc2 = _mm512_mul_ps(w6, load_s2(a2, cnt, even, 0));
-          acc = _mm512_fmadd_ps(w1, load_s2(a0, cnt, odd, 1), acc);
-          acc1 = _mm512_fmadd_ps(w4, load_s2(a1, cnt, odd, 1), acc1);
-          acc2 = _mm512_fmadd_ps(w7, load_s2(a2, cnt, odd, 1), acc2);
-          acc = _mm512_fmadd_ps(w2, load_s2(a0 + 2, cnt, even, 0), acc);
-          acc1 = _mm512_fmadd_ps(w5, load_s2(a1 + 2, cnt, even, 0), acc1);
-          acc2 = _mm512_fmadd_ps(w8, load_s2(a2 + 2, cnt, even, 0), acc2);
+      __m512 acc = vb, acc1 = zero;
+#pragma GCC unroll 5
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        const float *xr = r0 + kh * dh * pw + o * es;
+        const float *wr = w + kh * KW;
+        __m512 part = zero;
+#pragma GCC unroll 5
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          const float *src = xr + t[kw];
+          __m512 v;
+          if (es == 1) v = cnt == 16 ? _mm512_loadu_ps(src) : _mm512_maskz_loadu_ps(m, src);
+          else v = _mm512_mask_i32gather_ps(zero, m, gidx, src, 4);
+          part = _mm512_fmadd_ps(_mm512_set1_ps(wr[kw]), v, part);
         }
-        acc = _mm512_add_ps(acc, _mm512_add_ps(acc1, acc2));
-      } else {
-        __m512 acc1 = zero;
-        for (int64_t kh = 0; kh < KH; ++kh) {
-          const float *xr = r0 + kh * dh * pw + o * sw;
-          for (int64_t kw = 0; kw < KW; ++kw) {
-            const float *src = xr + kw * dw;
-            __m512 v;
-            if (sw == 1) v = _mm512_maskz_loadu_ps(m, src);
-            else if (sw == 2) v = load_s2(src, cnt, even, 0);
-            else v = _mm512_mask_i32gather_ps(zero, m, gidx, src, 4);
-            if ((kh + kw) & 1) acc1 = _mm512_fmadd_ps(_mm512_set1_ps(w[kh * KW + kw]), v, acc1);
-            else acc = _mm512_fmadd_ps(_mm512_set1_ps(w[kh * KW + kw]), v, acc);
-          }
-        }
-        acc = _mm512_add_ps(acc, acc1);
+        if (kh & 1) acc1 = _mm512_add_ps(acc1, part);
+        else acc = _mm512_add_ps(acc, part);
       }
+      acc = _mm512_add_ps(acc, acc1);
       if (clamp == 1) acc = _mm512_max_ps(acc, zero);
       else if (clamp == 2) acc = _mm512_min_ps(vhi, _mm512_max_ps(vlo, acc));
       _mm512_mask_storeu_ps(yr + o, m, acc);
@@ -357,18 +331,427 @@ T512 static void depthwise_avx512(const conv_geom *g, const float *p, int64_t pw
   }
 }
 
-__attribute__((target("avx2,fma,avx")))
-static void depthwise_avx2(const conv_geom *g, const float *x, const float *w, float bias,
-                           float *y, graft_act_params act) GRAFT_DEPTHWISE_BODY
+/* Two output rows per pass for K x K kernels with vertical stride shc (1 or 2) and no vertical
+   dilation: input row r of the pass feeds kernel row r of the first output row and kernel
+   row r - shc of the second, so each loaded tap vector serves up to two outputs. Returns the
+   number of rows done (even); the caller finishes an odd last row. */
+static T512 inline __attribute__((always_inline)) int64_t dw512_rows2(
+    const int K, const int shc, const conv_geom *g, const float *p, int64_t pw,
+    const int64_t *toff, int64_t es, const float *w, float bias, float *y, graft_act_params act) {
+  const int64_t OH = g->out[1], OW = g->out[2];
+  const int clamp = act.kind == GRAFT_ACT_RELU ? 1 : (act.kind == GRAFT_ACT_CLIP ? 2 : 0);
+  const int post = act.kind != GRAFT_ACT_NONE && !clamp;
+  const __m512 vlo = _mm512_set1_ps(act.a), vhi = _mm512_set1_ps(act.b), zero = _mm512_setzero_ps();
+  const __m512 vb = _mm512_set1_ps(bias);
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i gidx = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)es));
+  int64_t t[5];
+  for (int kw = 0; kw < K; ++kw) t[kw] = toff[kw];
+  int64_t oh = 0;
+  for (; oh + 2 <= OH; oh += 2) {
+    float *y0 = y + oh * OW, *y1 = y0 + OW;
+    const float *r0 = p + oh * shc * pw;
+    for (int64_t o = 0; o < OW; o += 16) {
+      const int64_t cnt = OW - o < 16 ? OW - o : 16;
+      const __mmask16 m = cnt == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cnt) - 1u);
+      __m512 a0 = vb, b0 = zero, a1 = vb, b1 = zero;
+#pragma GCC unroll 7
+      for (int r = 0; r < K + shc; ++r) {
+        const float *xr = r0 + r * pw + o * es;
+#pragma GCC unroll 5
+        for (int kw = 0; kw < K; ++kw) {
+          const float *src = xr + t[kw];
+          __m512 v;
+          if (es == 1) v = cnt == 16 ? _mm512_loadu_ps(src) : _mm512_maskz_loadu_ps(m, src);
+          else v = _mm512_mask_i32gather_ps(zero, m, gidx, src, 4);
+          if (r < K) {
+            const __m512 wv = _mm512_set1_ps(w[r * K + kw]);
+            if (kw & 1) b0 = _mm512_fmadd_ps(wv, v, b0);
+            else a0 = _mm512_fmadd_ps(wv, v, a0);
+          }
+          if (r >= shc) {
+            const __m512 wv = _mm512_set1_ps(w[(r - shc) * K + kw]);
+            if (kw & 1) b1 = _mm512_fmadd_ps(wv, v, b1);
+            else a1 = _mm512_fmadd_ps(wv, v, a1);
+          }
+        }
+      }
+      a0 = _mm512_add_ps(a0, b0);
+      a1 = _mm512_add_ps(a1, b1);
+      if (clamp == 1) {
+        a0 = _mm512_max_ps(a0, zero);
+        a1 = _mm512_max_ps(a1, zero);
+      } else if (clamp == 2) {
+        a0 = _mm512_min_ps(vhi, _mm512_max_ps(vlo, a0));
+        a1 = _mm512_min_ps(vhi, _mm512_max_ps(vlo, a1));
+      }
+      _mm512_mask_storeu_ps(y0 + o, m, a0);
+      _mm512_mask_storeu_ps(y1 + o, m, a1);
+    }
+    if (post) {
+      graft_act_apply_f32(y0, (size_t)OW, act);
+      graft_act_apply_f32(y1, (size_t)OW, act);
+    }
+  }
+  return oh;
+}
+
+T512 static void depthwise_avx512(const conv_geom *g, const float *p, int64_t pw,
+                                  const int64_t *toff, int64_t es, const float *w, float bias,
+                                  float *y, graft_act_params act) {
+  const int64_t KH = g->kernel[1], KW = g->kernel[2], sh = g->stride[1], dh = g->dilation[1];
+  if (KH == KW && (KH == 3 || KH == 5) && dh == 1 && (sh == 1 || sh == 2)) {
+    int64_t done;
+    if (KH == 3) done = sh == 1 ? dw512_rows2(3, 1, g, p, pw, toff, es, w, bias, y, act)
+                                : dw512_rows2(3, 2, g, p, pw, toff, es, w, bias, y, act);
+    else done = sh == 1 ? dw512_rows2(5, 1, g, p, pw, toff, es, w, bias, y, act)
+                        : dw512_rows2(5, 2, g, p, pw, toff, es, w, bias, y, act);
+    if (done < g->out[1]) {
+      if (KH == 3) dw512_body(3, 3, g, p, pw, toff, es, w, bias, y, act, done);
+      else dw512_body(5, 5, g, p, pw, toff, es, w, bias, y, act, done);
+    }
+    return;
+  }
+  if (KW == 3) dw512_body(0, 3, g, p, pw, toff, es, w, bias, y, act, 0);
+  else if (KW == 5) dw512_body(0, 5, g, p, pw, toff, es, w, bias, y, act, 0);
+  else dw512_body(0, 0, g, p, pw, toff, es, w, bias, y, act, 0);
+}
+
 #endif
 
-/* Depthwise scratch: one zero-padded input plane (AVX-512 path only, but sized the same for
-   every machine); 0 when there are no pads. */
+/* ---- depthwise over a padded plane (the vector paths) -------------------------------------
+   The input channel is first copied into a zero-padded plane (pw floats per row), so every tap
+   of every output is in bounds. Row oh*sh + kh*dh of the plane holds the taps of kernel row kh
+   for output row oh. Within a row, output ow's tap kw is at toff[kw] + ow*es:
+   - unsplit (es = sw): toff[kw] = kw*dw, the padded row as is;
+   - column-phase split (x86, sw == 2): the row is stored as its even padded columns
+     (ceil(pw/2) of them) followed by its odd ones, so es = 1 and every tap is a contiguous
+     load: toff[kw] = (kw*dw odd ? ceil(pw/2) : 0) + floor(kw*dw/2).
+   Nothing past the last tap of the last output is read. Bias is the accumulator's start
+   value; Relu/Clip are applied in registers, other activations per output row (in L1). */
+typedef void (*dw_plane_fn)(const conv_geom *g, const float *p, int64_t pw, const int64_t *toff,
+                            int64_t es, const float *w, float bias, float *y,
+                            graft_act_params act);
+
+
+static int dw_clamp_of(graft_act_params act) {
+  return act.kind == GRAFT_ACT_RELU ? 1 : (act.kind == GRAFT_ACT_CLIP ? 2 : 0);
+}
+
+/* d[i] = s[2*i], i < n. */
+static void even_copy_generic(float *d, const float *s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) d[i] = s[2 * i];
+}
+
+#ifdef GRAFT_CONV_NEON
+/* Outputs [o0, o1) of one output row whose top-left tap row starts at r0, scalar. */
+static void dw_plane_scalar(const conv_geom *g, const float *r0, int64_t pw, const int64_t *toff,
+                            int64_t es, const float *w, float bias, float *yr, int64_t o0,
+                            int64_t o1, int clamp, graft_act_params act) {
+  const int64_t KH = g->kernel[1], KW = g->kernel[2], dh = g->dilation[1];
+  for (int64_t o = o0; o < o1; ++o) {
+    float s = bias;
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      const float *xr = r0 + kh * dh * pw + o * es;
+      for (int64_t kw = 0; kw < KW; ++kw) s += w[kh * KW + kw] * xr[toff[kw]];
+    }
+    if (clamp == 1) s = s > 0.0f ? s : 0.0f;
+    else if (clamp == 2) s = s < act.a ? act.a : (s > act.b ? act.b : s);
+    yr[o] = s;
+  }
+}
+
+/* NEON (unsplit plane): 4 outputs per vector, two accumulators (alternating tap columns);
+   unit stride loads contiguously, stride 2 de-interleaves with vld2q when the next vector's
+   outputs exist (so its 8th float is in bounds), other strides and the last vector load lane
+   by lane; columns past the last full vector are scalar. KW is a compile-time constant for 3
+   and 5 (kwc). */
+#ifdef __aarch64__
+#define DW_FMA_N(acc, v, s) vfmaq_n_f32(acc, v, s)
+#else
+#define DW_FMA_N(acc, v, s) vmlaq_n_f32(acc, v, s)
+#endif
+
+static inline __attribute__((always_inline)) float32x4_t dw_load4(const float *src, int64_t sw,
+                                                                   int ahead) {
+  if (sw == 1) return vld1q_f32(src);
+  if (sw == 2 && ahead) return vld2q_f32(src).val[0];
+  float32x4_t v = vdupq_n_f32(src[0]);
+  v = vsetq_lane_f32(src[sw], v, 1);
+  v = vsetq_lane_f32(src[2 * sw], v, 2);
+  return vsetq_lane_f32(src[3 * sw], v, 3);
+}
+
+static inline __attribute__((always_inline)) void dw_neon_body(
+    const int kwc, const conv_geom *g, const float *p, int64_t pw, const int64_t *toff,
+    int64_t es, const float *w, float bias, float *y, graft_act_params act, int64_t oh0) {
+  const int64_t OH = g->out[1], OW = g->out[2];
+  const int64_t KH = g->kernel[1], KW = kwc ? kwc : g->kernel[2];
+  const int64_t sh = g->stride[1], dh = g->dilation[1];
+  const int clamp = dw_clamp_of(act);
+  const int post = act.kind != GRAFT_ACT_NONE && !clamp;
+  const float32x4_t zero = vdupq_n_f32(0.0f), vlo = vdupq_n_f32(act.a), vhi = vdupq_n_f32(act.b);
+  int64_t t[DW_MAX_KW]; /* local copy: the compiler may keep it in registers */
+  for (int64_t kw = 0; kw < KW; ++kw) t[kw] = toff[kw];
+  for (int64_t oh = oh0; oh < OH; ++oh) {
+    float *yr = y + oh * OW;
+    const float *r0 = p + oh * sh * pw;
+    int64_t o = 0;
+    for (; o + 4 <= OW; o += 4) {
+      const int ahead = o + 4 < OW;
+      float32x4_t acc = vdupq_n_f32(bias), acc1 = zero;
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        const float *xr = r0 + kh * dh * pw + o * es;
+        const float *wr = w + kh * KW;
+#pragma GCC unroll 5
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          const float32x4_t v = dw_load4(xr + t[kw], es, ahead);
+          if (kw & 1) acc1 = DW_FMA_N(acc1, v, wr[kw]);
+          else acc = DW_FMA_N(acc, v, wr[kw]);
+        }
+      }
+      acc = vaddq_f32(acc, acc1);
+      if (clamp == 1) acc = vmaxq_f32(acc, zero);
+      else if (clamp == 2) acc = vminq_f32(vhi, vmaxq_f32(vlo, acc));
+      vst1q_f32(yr + o, acc);
+    }
+    if (o < OW) dw_plane_scalar(g, r0, pw, toff, es, w, bias, yr, o, OW, clamp, act);
+    if (post) graft_act_apply_f32(yr, (size_t)OW, act);
+  }
+}
+
+/* NEON twin of dw512_rows2: two output rows per pass for K x K kernels, vertical stride shc
+   (1 or 2), no vertical dilation; full 4-lane vectors, scalar column tail. Returns the rows
+   done (even). */
+static inline __attribute__((always_inline)) int64_t dw_neon_rows2(
+    const int K, const int shc, const conv_geom *g, const float *p, int64_t pw,
+    const int64_t *toff, int64_t es, const float *w, float bias, float *y, graft_act_params act) {
+  const int64_t OH = g->out[1], OW = g->out[2];
+  const int clamp = dw_clamp_of(act);
+  const int post = act.kind != GRAFT_ACT_NONE && !clamp;
+  const float32x4_t zero = vdupq_n_f32(0.0f), vlo = vdupq_n_f32(act.a), vhi = vdupq_n_f32(act.b);
+  const float32x4_t vb = vdupq_n_f32(bias);
+  int64_t t[5];
+  for (int kw = 0; kw < K; ++kw) t[kw] = toff[kw];
+  int64_t oh = 0;
+  for (; oh + 2 <= OH; oh += 2) {
+    float *y0 = y + oh * OW, *y1 = y0 + OW;
+    const float *r0 = p + oh * shc * pw;
+    int64_t o = 0;
+    for (; o + 4 <= OW; o += 4) {
+      const int ahead = o + 4 < OW;
+      float32x4_t a0 = vb, b0 = zero, a1 = vb, b1 = zero;
+#pragma GCC unroll 7
+      for (int r = 0; r < K + shc; ++r) {
+        const float *xr = r0 + r * pw + o * es;
+#pragma GCC unroll 5
+        for (int kw = 0; kw < K; ++kw) {
+          const float32x4_t v = dw_load4(xr + t[kw], es, ahead);
+          if (r < K) {
+            if (kw & 1) b0 = DW_FMA_N(b0, v, w[r * K + kw]);
+            else a0 = DW_FMA_N(a0, v, w[r * K + kw]);
+          }
+          if (r >= shc) {
+            if (kw & 1) b1 = DW_FMA_N(b1, v, w[(r - shc) * K + kw]);
+            else a1 = DW_FMA_N(a1, v, w[(r - shc) * K + kw]);
+          }
+        }
+      }
+      a0 = vaddq_f32(a0, b0);
+      a1 = vaddq_f32(a1, b1);
+      if (clamp == 1) {
+        a0 = vmaxq_f32(a0, zero);
+        a1 = vmaxq_f32(a1, zero);
+      } else if (clamp == 2) {
+        a0 = vminq_f32(vhi, vmaxq_f32(vlo, a0));
+        a1 = vminq_f32(vhi, vmaxq_f32(vlo, a1));
+      }
+      vst1q_f32(y0 + o, a0);
+      vst1q_f32(y1 + o, a1);
+    }
+    if (o < OW) {
+      dw_plane_scalar(g, r0, pw, toff, es, w, bias, y0, o, OW, clamp, act);
+      dw_plane_scalar(g, r0 + shc * pw, pw, toff, es, w, bias, y1, o, OW, clamp, act);
+    }
+    if (post) {
+      graft_act_apply_f32(y0, (size_t)OW, act);
+      graft_act_apply_f32(y1, (size_t)OW, act);
+    }
+  }
+  return oh;
+}
+
+static void depthwise_neon(const conv_geom *g, const float *p, int64_t pw, const int64_t *toff,
+                           int64_t es, const float *w, float bias, float *y,
+                           graft_act_params act) {
+  const int64_t KH = g->kernel[1], KW = g->kernel[2], sh = g->stride[1], dh = g->dilation[1];
+  int64_t done = 0;
+  if (KH == KW && (KH == 3 || KH == 5) && dh == 1 && (sh == 1 || sh == 2)) {
+    if (KH == 3) done = sh == 1 ? dw_neon_rows2(3, 1, g, p, pw, toff, es, w, bias, y, act)
+                                : dw_neon_rows2(3, 2, g, p, pw, toff, es, w, bias, y, act);
+    else done = sh == 1 ? dw_neon_rows2(5, 1, g, p, pw, toff, es, w, bias, y, act)
+                        : dw_neon_rows2(5, 2, g, p, pw, toff, es, w, bias, y, act);
+    if (done == g->out[1]) return;
+  }
+  if (KW == 3) dw_neon_body(3, g, p, pw, toff, es, w, bias, y, act, done);
+  else if (KW == 5) dw_neon_body(5, g, p, pw, toff, es, w, bias, y, act, done);
+  else dw_neon_body(0, g, p, pw, toff, es, w, bias, y, act, done);
+}
+#endif /* GRAFT_CONV_NEON */
+
+#ifdef GRAFT_CONV_X86
+/* AVX2 + FMA: 8 outputs per vector, two accumulators; unit plane stride loads contiguously
+   (masked tail), other strides use a masked gather (masked-off lanes are never read). KW is a
+   compile-time constant for 3 and 5 (kwc). */
+#define T256 __attribute__((target("avx2,fma,avx")))
+
+static T256 inline __attribute__((always_inline)) void dw_avx2_body(
+    const int kwc, const conv_geom *g, const float *p, int64_t pw, const int64_t *toff,
+    int64_t es, const float *w, float bias, float *y, graft_act_params act, int64_t oh0) {
+  const int64_t OH = g->out[1], OW = g->out[2];
+  const int64_t KH = g->kernel[1], KW = kwc ? kwc : g->kernel[2];
+  const int64_t sh = g->stride[1], dh = g->dilation[1];
+  const int clamp = dw_clamp_of(act);
+  const int post = act.kind != GRAFT_ACT_NONE && !clamp;
+  const __m256 zero = _mm256_setzero_ps(), vlo = _mm256_set1_ps(act.a), vhi = _mm256_set1_ps(act.b);
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i gidx = _mm256_mullo_epi32(lanes, _mm256_set1_epi32((int)es));
+  int64_t t[DW_MAX_KW]; /* local copy: the compiler may keep it in registers */
+  for (int64_t kw = 0; kw < KW; ++kw) t[kw] = toff[kw];
+  for (int64_t oh = oh0; oh < OH; ++oh) {
+    float *yr = y + oh * OW;
+    const float *r0 = p + oh * sh * pw;
+    for (int64_t o = 0; o < OW; o += 8) {
+      const int64_t cnt = OW - o < 8 ? OW - o : 8;
+      const int full = cnt == 8;
+      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cnt), lanes);
+      __m256 acc = _mm256_set1_ps(bias), acc1 = zero;
+      for (int64_t kh = 0; kh < KH; ++kh) {
+        const float *xr = r0 + kh * dh * pw + o * es;
+        const float *wr = w + kh * KW;
+#pragma GCC unroll 5
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          const float *src = xr + t[kw];
+          __m256 v;
+          if (es == 1) v = full ? _mm256_loadu_ps(src) : _mm256_maskload_ps(src, mask);
+          else v = _mm256_mask_i32gather_ps(zero, src, gidx, _mm256_castsi256_ps(mask), 4);
+          if (kw & 1) acc1 = _mm256_fmadd_ps(_mm256_broadcast_ss(wr + kw), v, acc1);
+          else acc = _mm256_fmadd_ps(_mm256_broadcast_ss(wr + kw), v, acc);
+        }
+      }
+      acc = _mm256_add_ps(acc, acc1);
+      if (clamp == 1) acc = _mm256_max_ps(acc, zero);
+      else if (clamp == 2) acc = _mm256_min_ps(vhi, _mm256_max_ps(vlo, acc));
+      if (full) _mm256_storeu_ps(yr + o, acc);
+      else _mm256_maskstore_ps(yr + o, mask, acc);
+    }
+    if (post) graft_act_apply_f32(yr, (size_t)OW, act);
+  }
+}
+
+/* AVX2 twin of dw512_rows2 (two output rows per pass, 8 lanes). */
+static T256 inline __attribute__((always_inline)) int64_t dw256_rows2(
+    const int K, const int shc, const conv_geom *g, const float *p, int64_t pw,
+    const int64_t *toff, int64_t es, const float *w, float bias, float *y, graft_act_params act) {
+  const int64_t OH = g->out[1], OW = g->out[2];
+  const int clamp = act.kind == GRAFT_ACT_RELU ? 1 : (act.kind == GRAFT_ACT_CLIP ? 2 : 0);
+  const int post = act.kind != GRAFT_ACT_NONE && !clamp;
+  const __m256 vlo = _mm256_set1_ps(act.a), vhi = _mm256_set1_ps(act.b), zero = _mm256_setzero_ps();
+  const __m256 vb = _mm256_set1_ps(bias);
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i gidx = _mm256_mullo_epi32(lanes, _mm256_set1_epi32((int)es));
+  int64_t t[5];
+  for (int kw = 0; kw < K; ++kw) t[kw] = toff[kw];
+  int64_t oh = 0;
+  for (; oh + 2 <= OH; oh += 2) {
+    float *y0 = y + oh * OW, *y1 = y0 + OW;
+    const float *r0 = p + oh * shc * pw;
+    for (int64_t o = 0; o < OW; o += 8) {
+      const int64_t cnt = OW - o < 8 ? OW - o : 8;
+      const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)cnt), lanes);
+      __m256 a0 = vb, b0 = zero, a1 = vb, b1 = zero;
+#pragma GCC unroll 7
+      for (int r = 0; r < K + shc; ++r) {
+        const float *xr = r0 + r * pw + o * es;
+#pragma GCC unroll 5
+        for (int kw = 0; kw < K; ++kw) {
+          const float *src = xr + t[kw];
+          __m256 v;
+          if (es == 1) v = cnt == 8 ? _mm256_loadu_ps(src) : _mm256_maskload_ps(src, m);
+          else v = _mm256_mask_i32gather_ps(zero, src, gidx, _mm256_castsi256_ps(m), 4);
+          if (r < K) {
+            const __m256 wv = _mm256_set1_ps(w[r * K + kw]);
+            if (kw & 1) b0 = _mm256_fmadd_ps(wv, v, b0);
+            else a0 = _mm256_fmadd_ps(wv, v, a0);
+          }
+          if (r >= shc) {
+            const __m256 wv = _mm256_set1_ps(w[(r - shc) * K + kw]);
+            if (kw & 1) b1 = _mm256_fmadd_ps(wv, v, b1);
+            else a1 = _mm256_fmadd_ps(wv, v, a1);
+          }
+        }
+      }
+      a0 = _mm256_add_ps(a0, b0);
+      a1 = _mm256_add_ps(a1, b1);
+      if (clamp == 1) {
+        a0 = _mm256_max_ps(a0, zero);
+        a1 = _mm256_max_ps(a1, zero);
+      } else if (clamp == 2) {
+        a0 = _mm256_min_ps(vhi, _mm256_max_ps(vlo, a0));
+        a1 = _mm256_min_ps(vhi, _mm256_max_ps(vlo, a1));
+      }
+      if (cnt == 8) {
+        _mm256_storeu_ps(y0 + o, a0);
+        _mm256_storeu_ps(y1 + o, a1);
+      } else {
+        _mm256_maskstore_ps(y0 + o, m, a0);
+        _mm256_maskstore_ps(y1 + o, m, a1);
+      }
+    }
+    if (post) {
+      graft_act_apply_f32(y0, (size_t)OW, act);
+      graft_act_apply_f32(y1, (size_t)OW, act);
+    }
+  }
+  return oh;
+}
+
+static T256 void depthwise_avx2(const conv_geom *g, const float *p, int64_t pw,
+                                const int64_t *toff, int64_t es, const float *w, float bias,
+                                float *y, graft_act_params act) {
+  const int64_t KH = g->kernel[1], KW = g->kernel[2], sh = g->stride[1], dh = g->dilation[1];
+  int64_t done = 0;
+  if (KH == KW && (KH == 3 || KH == 5) && dh == 1 && (sh == 1 || sh == 2)) {
+    if (KH == 3) done = sh == 1 ? dw256_rows2(3, 1, g, p, pw, toff, es, w, bias, y, act)
+                                : dw256_rows2(3, 2, g, p, pw, toff, es, w, bias, y, act);
+    else done = sh == 1 ? dw256_rows2(5, 1, g, p, pw, toff, es, w, bias, y, act)
+                        : dw256_rows2(5, 2, g, p, pw, toff, es, w, bias, y, act);
+    if (done == g->out[1]) return;
+  }
+  if (KW == 3) dw_avx2_body(3, g, p, pw, toff, es, w, bias, y, act, done);
+  else if (KW == 5) dw_avx2_body(5, g, p, pw, toff, es, w, bias, y, act, done);
+  else dw_avx2_body(0, g, p, pw, toff, es, w, bias, y, act, done);
+}
+
+/* d[i] = s[2*i], i < n: two loads, an in-lane shuffle and a lane permute per 8. */
+static T256 void even_copy_avx2(float *d, const float *s, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 < n; i += 8) { /* s[2*i + 15] is read: in bounds while i + 8 < n */
+    const __m256 lo = _mm256_loadu_ps(s + 2 * i), hi = _mm256_loadu_ps(s + 2 * i + 8);
+    const __m256 ev = _mm256_shuffle_ps(lo, hi, 0x88); /* lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6 */
+    _mm256_storeu_ps(d + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), 0xD8)));
+  }
+  for (; i < n; ++i) d[i] = s[2 * i];
+}
+#endif
+
+/* Depthwise scratch: one padded (and for horizontal stride 2 column-phase split) input plane
+   for the vector paths, sized the same for every machine; 0 when neither applies. */
 static int depthwise_has_pads(const conv_geom *g) {
   return g->pad_begin[1] || g->pad_begin[2] || g->pad_end[1] || g->pad_end[2];
 }
 static size_t depthwise_scratch(const conv_geom *g) {
-  if (!depthwise_has_pads(g)) return 0;
+  if (!depthwise_has_pads(g) && g->stride[2] != 2) return 0;
   const int64_t ihp = g->in[1] + g->pad_begin[1] + g->pad_end[1];
   const int64_t iwp = g->in[2] + g->pad_begin[2] + g->pad_end[2];
   return graft_align_up((size_t)(ihp * iwp) * sizeof(float));
@@ -376,52 +759,77 @@ static size_t depthwise_scratch(const conv_geom *g) {
 
 static void conv_depthwise(const conv_geom *g, const float *x, const float *w, const float *b,
                            float *y, graft_act_params act, void *scratch) {
-  typedef void (*dw_fn)(const conv_geom *, const float *, const float *, float, float *,
-                        graft_act_params);
-  dw_fn fn = depthwise_generic;
+  typedef void (*even_copy_fn)(float *d, const float *s, int64_t n);
   const int64_t mult = g->cout / g->cin, ksz = g->kvol;
+  const int64_t KW = g->kernel[2], sw = g->stride[2], dw = g->dilation[2];
+  dw_plane_fn pf = 0;
+  even_copy_fn ecopy = even_copy_generic;
+  int split = 0;
 #ifdef GRAFT_CONV_X86
   const graft_cpu_level lvl = graft_cpu_level_get();
-  if (lvl == GRAFT_CPU_AVX512) {
+  if (lvl == GRAFT_CPU_AVX512 && sw * 16 < ((int64_t)1 << 30)) {
+    pf = depthwise_avx512;
+    ecopy = even_copy_avx2; /* measured faster here than a 16-lane masked-permute copy */
+    split = sw == 2;
+  } else if (lvl == GRAFT_CPU_AVX2 && sw * 8 < ((int64_t)1 << 30)) {
+    pf = depthwise_avx2;
+    ecopy = even_copy_avx2;
+    split = sw == 2;
+  }
+#endif
+#ifdef GRAFT_CONV_NEON
+  if (graft_cpu_level_get() == GRAFT_CPU_NEON) pf = depthwise_neon;
+#endif
+  if (KW > DW_MAX_KW) pf = 0;
+  if (pf) {
     const int pads = depthwise_has_pads(g);
-    const int64_t IH = g->in[1], IW = g->in[2];
-    const int64_t ihp = IH + g->pad_begin[1] + g->pad_end[1];
-    const int64_t iwp = IW + g->pad_begin[2] + g->pad_end[2];
+    const int64_t IH = g->in[1], IW = g->in[2], pt = g->pad_begin[1], pl = g->pad_begin[2];
+    const int64_t ihp = IH + pt + g->pad_end[1];
+    const int64_t iwp = IW + pl + g->pad_end[2];
+    const int64_t he = (iwp + 1) / 2, ho = iwp / 2; /* split: even / odd column counts */
+    int64_t toff[DW_MAX_KW];
+    for (int64_t kw = 0; kw < KW; ++kw)
+      toff[kw] = split ? ((kw * dw) & 1 ? he : 0) + (kw * dw) / 2 : kw * dw;
+    const int64_t es = split ? 1 : sw;
     float *plane = (float *)scratch;
+    /* The padding sits at the same places for every channel: zero the plane once, then each
+       channel only overwrites the interior. */
+    if (split || pads) memset(plane, 0, (size_t)(ihp * iwp) * sizeof(float));
+    /* split: even half ev[e] = x[2e - pl] for e in [elo, ehi), odd half od[e] = x[2e + 1 - pl]
+       for e in [olo, ohi); every other entry is padding */
+    const int64_t elo = (pl + 1) / 2, ehi = (IW + pl + 1) / 2;
+    const int64_t olo = pl / 2, ohi = (IW + pl) / 2 < ho ? (IW + pl) / 2 : ho;
     for (int64_t n = 0; n < g->batch; ++n)
       for (int64_t ic = 0; ic < g->cin; ++ic) {
         const float *xc = x + (n * g->cin + ic) * g->in_size;
         const float *src = xc;
-        if (pads) {
-          for (int64_t ih = 0; ih < ihp; ++ih) {
-            float *row = plane + ih * iwp;
-            const int64_t sh = ih - g->pad_begin[1];
-            if (sh < 0 || sh >= IH) {
-              memset(row, 0, (size_t)iwp * sizeof(float));
-              continue;
-            }
-            memset(row, 0, (size_t)g->pad_begin[2] * sizeof(float));
-            memcpy(row + g->pad_begin[2], xc + sh * IW, (size_t)IW * sizeof(float));
-            memset(row + g->pad_begin[2] + IW, 0, (size_t)(iwp - g->pad_begin[2] - IW) * sizeof(float));
+        if (split) {
+          for (int64_t sr = 0; sr < IH; ++sr) {
+            float *ev = plane + (sr + pt) * iwp, *od = ev + he;
+            const float *xr = xc + sr * IW;
+            if (ehi > elo) ecopy(ev + elo, xr + 2 * elo - pl, ehi - elo);
+            if (ohi > olo) ecopy(od + olo, xr + 2 * olo + 1 - pl, ohi - olo);
           }
+          src = plane;
+        } else if (pads) {
+          for (int64_t sr = 0; sr < IH; ++sr)
+            memcpy(plane + (sr + pt) * iwp + pl, xc + sr * IW, (size_t)IW * sizeof(float));
           src = plane;
         }
         for (int64_t q = 0; q < mult; ++q) {
           const int64_t oc = ic * mult + q;
-          depthwise_avx512(g, src, pads ? iwp : IW, w + oc * ksz, b ? b[oc] : 0.0f,
-                           y + (n * g->cout + oc) * g->out_size, act);
+          pf(g, src, (split || pads) ? iwp : IW, toff, es, w + oc * ksz, b ? b[oc] : 0.0f,
+             y + (n * g->cout + oc) * g->out_size, act);
         }
       }
     return;
   }
-  if (lvl == GRAFT_CPU_AVX2) fn = depthwise_avx2;
-#endif
-  (void)scratch;
+  (void)ecopy;
   for (int64_t n = 0; n < g->batch; ++n)
     for (int64_t oc = 0; oc < g->cout; ++oc) {
       const int64_t ic = oc / mult;
-      fn(g, x + (n * g->cin + ic) * g->in_size, w + oc * ksz, b ? b[oc] : 0.0f,
-         y + (n * g->cout + oc) * g->out_size, act);
+      depthwise_generic(g, x + (n * g->cin + ic) * g->in_size, w + oc * ksz, b ? b[oc] : 0.0f,
+                        y + (n * g->cout + oc) * g->out_size, act);
     }
 }
 
@@ -554,20 +962,122 @@ graft_status graft_conv_transpose_f32_check(const graft_call *c) {
 }
 
 /* Scratch: the col matrix (Mg*kvol x in_size) then the GEMM packing buffers. */
+/* ConvTranspose works on chunks of whole input rows: col holds (m, kd, kh, kw) x (chunk of
+   input positions), CT_CHUNK_COLS columns at most (rounded down to whole rows, at least one
+   row), so the scratch no longer grows with the input image. */
+#define CT_CHUNK_COLS 384
+
+static int64_t ct_chunk_rows(const conv_geom *g) {
+  const int64_t IW = g->in[2] > 0 ? g->in[2] : 1, total = g->in[0] * g->in[1];
+  int64_t r = CT_CHUNK_COLS / IW;
+  if (r < 1) r = 1;
+  return r < total ? r : (total > 0 ? total : 1);
+}
+
 static size_t col_bytes(const conv_geom *g) {
-  return graft_align_up((size_t)((g->cout / g->group) * g->kvol * g->in_size) * sizeof(float));
+  return graft_align_up((size_t)((g->cout / g->group) * g->kvol * ct_chunk_rows(g) * g->in[2]) *
+                        sizeof(float));
 }
 
 size_t graft_conv_transpose_f32_scratch(const graft_call *c) {
   conv_geom g;
   if (conv_parse(c, 1, &g) != GRAFT_OK) return 0;
   const int64_t cg = g.cin / g.group, mg = g.cout / g.group;
-  return col_bytes(&g) + graft_sgemm_scratch(mg * g.kvol, g.in_size, cg);
+  return col_bytes(&g) + graft_sgemm_scratch(mg * g.kvol, ct_chunk_rows(&g) * g.in[2], cg);
 }
 
-/* Scatter-adds col ((m, kd, kh, kw) x (id, ih, iw)) into y (m x (od, oh, ow)). */
-static void col2im(const conv_geom *g, int64_t mg, const float *col, float *y) {
-  const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2];
+/* p[0 .. n) = v (n >= 1): a few values, then doubling copies (memcpy is vectorized where a
+   plain store loop at -O2 may not be). */
+static void fill_f32(float *p, int64_t n, float v) {
+  int64_t done = n < 16 ? n : 16;
+  for (int64_t i = 0; i < done; ++i) p[i] = v;
+  while (done < n) {
+    const int64_t c = n - done < done ? n - done : done;
+    memcpy(p + done, p, (size_t)c * sizeof(float));
+    done += c;
+  }
+}
+
+/* d[i*s] += x[i] for i < n (s >= 1). */
+typedef void (*scatter_add_fn)(float *d, const float *x, int64_t n, int64_t s);
+
+static void scatter_add_generic(float *d, const float *x, int64_t n, int64_t s) {
+  if (s == 1) {
+    for (int64_t i = 0; i < n; ++i) d[i] += x[i];
+  } else {
+    for (int64_t i = 0; i < n; ++i) d[i * s] += x[i];
+  }
+}
+
+/* d[2i] += x0[i], d[2i+1] += x1[i] for i < n: two adjacent taps of a stride-2 row in one
+   pass over the output row. */
+typedef void (*pair_add_fn)(float *d, const float *x0, const float *x1, int64_t n);
+
+static void pair_add_generic(float *d, const float *x0, const float *x1, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    d[2 * i] += x0[i];
+    d[2 * i + 1] += x1[i];
+  }
+}
+
+#ifdef GRAFT_CONV_X86
+static T512 void pair_add_512(float *d, const float *x0, const float *x1, int64_t n) {
+  const __m512i inter = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  for (int64_t i = 0; i < n; i += 8) {
+    const int64_t cnt = n - i < 8 ? n - i : 8;
+    const __mmask8 ms = (__mmask8)((1u << cnt) - 1u);
+    const __mmask16 md = cnt == 8 ? (__mmask16)0xFFFF : (__mmask16)((1u << (2 * cnt)) - 1u);
+    const __m512 v = _mm512_permutex2var_ps(_mm512_castps256_ps512(_mm256_maskz_loadu_ps(ms, x0 + i)),
+                                            inter,
+                                            _mm512_castps256_ps512(_mm256_maskz_loadu_ps(ms, x1 + i)));
+    float *dd = d + 2 * i;
+    _mm512_mask_storeu_ps(dd, md, _mm512_add_ps(_mm512_maskz_loadu_ps(md, dd), v));
+  }
+}
+
+/* Stride 1: masked vector adds. Stride 2: 8 sources expanded into the even lanes of a 16-lane
+   vector and added to 15 consecutive outputs (odd lanes add zero). Masked-off lanes are
+   neither read nor written, so nothing outside d[0 .. (n-1)*s] is touched. */
+static T512 void scatter_add_512(float *d, const float *x, int64_t n, int64_t s) {
+  if (s == 1) {
+    for (int64_t i = 0; i < n; i += 16) {
+      const int64_t cnt = n - i < 16 ? n - i : 16;
+      const __mmask16 m = cnt == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cnt) - 1u);
+      _mm512_mask_storeu_ps(d + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, d + i),
+                                                    _mm512_maskz_loadu_ps(m, x + i)));
+    }
+  } else if (s == 2) {
+    for (int64_t i = 0; i < n; i += 8) {
+      const int64_t cnt = n - i < 8 ? n - i : 8, need = 2 * cnt - 1;
+      const __mmask8 ms = (__mmask8)((1u << cnt) - 1u);
+      const __mmask16 md = need == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << need) - 1u);
+      const __m512 src = _mm512_castps256_ps512(_mm256_maskz_loadu_ps(ms, x + i));
+      const __m512 ex = _mm512_maskz_expand_ps((__mmask16)0x5555, src);
+      float *dd = d + 2 * i;
+      _mm512_mask_storeu_ps(dd, md, _mm512_add_ps(_mm512_maskz_loadu_ps(md, dd), ex));
+    }
+  } else {
+    scatter_add_generic(d, x, n, s);
+  }
+}
+
+static T256 void scatter_add_avx2(float *d, const float *x, int64_t n, int64_t s) {
+  if (s != 1) {
+    scatter_add_generic(d, x, n, s);
+    return;
+  }
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(d + i, _mm256_add_ps(_mm256_loadu_ps(d + i), _mm256_loadu_ps(x + i)));
+  for (; i < n; ++i) d[i] += x[i];
+}
+#endif
+
+/* Scatter-adds col ((m, kd, kh, kw) x (input positions of rows [q0, q1)), row stride ldcol)
+   into y (m x (od, oh, ow)); input row q is (id, ih) = (q / IH, q % IH). */
+static void col2im(const conv_geom *g, int64_t mg, const float *col, int64_t ldcol, int64_t q0,
+                   int64_t q1, float *y, scatter_add_fn add, pair_add_fn add2) {
+  const int64_t IH = g->in[1], IW = g->in[2];
   const int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
   const int64_t KD = g->kernel[0], KH = g->kernel[1], KW = g->kernel[2];
   const int64_t sw = g->stride[2];
@@ -576,21 +1086,33 @@ static void col2im(const conv_geom *g, int64_t mg, const float *col, float *y) {
     for (int64_t kd = 0; kd < KD; ++kd)
       for (int64_t kh = 0; kh < KH; ++kh)
         for (int64_t kw = 0; kw < KW; ++kw) {
-          const float *cr = col + (((m * KD + kd) * KH + kh) * KW + kw) * g->in_size;
+          const float *cr = col + (((m * KD + kd) * KH + kh) * KW + kw) * ldcol;
           const int64_t offw = kw * g->dilation[2] - g->pad_begin[2];
           /* valid iw: 0 <= iw*sw + offw < OW */
           const int64_t lo = first_at_least(0, offw, sw, IW), hi = first_at_least(OW, offw, sw, IW);
-          for (int64_t id = 0; id < ID; ++id) {
+          if (hi <= lo) continue;
+          /* stride 2, undilated: taps kw and kw+1 fill the even and odd columns of one output
+             run; when both have the same valid input range, add them in one pass */
+          int pair = 0;
+          if (sw == 2 && g->dilation[2] == 1 && kw + 1 < KW) {
+            pair = first_at_least(0, offw + 1, sw, IW) == lo && first_at_least(OW, offw + 1, sw, IW) == hi;
+          }
+          int64_t id = q0 / IH, ih = q0 % IH;
+          for (int64_t q = q0; q < q1; ++q) {
             const int64_t od = id * g->stride[0] - g->pad_begin[0] + kd * g->dilation[0];
-            if (od < 0 || od >= OD) continue;
-            for (int64_t ih = 0; ih < IH; ++ih) {
-              const int64_t oh = ih * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
-              if (oh < 0 || oh >= OH) continue;
-              const float *src = cr + (id * IH + ih) * IW;
+            const int64_t oh = ih * g->stride[1] - g->pad_begin[1] + kh * g->dilation[1];
+            if (od >= 0 && od < OD && oh >= 0 && oh < OH) {
+              const float *src = cr + (q - q0) * IW;
               float *dst = ym + (od * OH + oh) * OW;
-              for (int64_t iw = lo; iw < hi; ++iw) dst[iw * sw + offw] += src[iw];
+              if (pair) add2(dst + lo * sw + offw, src + lo, src + ldcol + lo, hi - lo);
+              else add(dst + lo * sw + offw, src + lo, hi - lo, sw);
+            }
+            if (++ih == IH) {
+              ih = 0;
+              ++id;
             }
           }
+          kw += pair;
         }
   }
 }
@@ -606,26 +1128,32 @@ graft_status graft_conv_transpose_f32_eval(const graft_call *c) {
   const graft_act_params act = graft_act_of(c);
   const int64_t cg = g.cin / g.group, mg = g.cout / g.group, rows = mg * g.kvol;
   if (g.out_size == 0 || g.batch == 0 || g.cout == 0) return GRAFT_OK;
+  const int64_t qrows = g.in[0] * g.in[1], chunk = ct_chunk_rows(&g), IW = g.in[2];
   const size_t cb = col_bytes(&g);
-  if (c->scratch_bytes < cb + graft_sgemm_scratch(rows, g.in_size, cg)) return GRAFT_E_ARENA_TOO_SMALL;
+  if (c->scratch_bytes < cb + graft_sgemm_scratch(rows, chunk * IW, cg)) return GRAFT_E_ARENA_TOO_SMALL;
   float *col = (float *)c->scratch;
   void *gemm_scratch = (char *)c->scratch + cb;
   const graft_act_params none = {GRAFT_ACT_NONE, 0.0f, 0.0f};
+  scatter_add_fn add = scatter_add_generic;
+  pair_add_fn add2 = pair_add_generic;
+#ifdef GRAFT_CONV_X86
+  if (graft_cpu_level_get() == GRAFT_CPU_AVX512) add = scatter_add_512, add2 = pair_add_512;
+  else if (graft_cpu_level_get() == GRAFT_CPU_AVX2) add = scatter_add_avx2;
+#endif
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t gi = 0; gi < g.group; ++gi) {
       float *yg = y + (n * g.cout + gi * mg) * g.out_size;
-      for (int64_t m = 0; m < mg; ++m) {
-        const float bv = b ? b[gi * mg + m] : 0.0f;
-        float *ym = yg + m * g.out_size;
-        for (int64_t o = 0; o < g.out_size; ++o) ym[o] = bv;
-      }
+      for (int64_t m = 0; m < mg; ++m) fill_f32(yg + m * g.out_size, g.out_size, b ? b[gi * mg + m] : 0.0f);
       if (g.in_size > 0 && cg > 0) {
-        /* W_g is (cg, rows) row-major; A = W_g^T: element (r, c) at r + c*rows. */
-        graft_sgemm_a a = {w + gi * cg * rows, 1, rows, 1.0f};
-        graft_sgemm_b bm = {x + (n * g.cin + gi * cg) * g.in_size, g.in_size, 1, 0, 0};
-        graft_sgemm_c cm = {col, g.in_size, 0, 0, 0, none};
-        graft_sgemm(rows, g.in_size, cg, &a, &bm, &cm, gemm_scratch);
-        col2im(&g, mg, col, yg);
+        for (int64_t q0 = 0; q0 < qrows; q0 += chunk) {
+          const int64_t q1 = q0 + chunk < qrows ? q0 + chunk : qrows, ncols = (q1 - q0) * IW;
+          /* W_g is (cg, rows) row-major; A = W_g^T: element (r, c) at r + c*rows. */
+          graft_sgemm_a a = {w + gi * cg * rows, 1, rows, 1.0f};
+          graft_sgemm_b bm = {x + (n * g.cin + gi * cg) * g.in_size + q0 * IW, g.in_size, 1, 0, 0};
+          graft_sgemm_c cm = {col, ncols, 0, 0, 0, none};
+          graft_sgemm(rows, ncols, cg, &a, &bm, &cm, gemm_scratch);
+          col2im(&g, mg, col, ncols, q0, q1, yg, add, add2);
+        }
       }
       graft_act_apply_f32(yg, (size_t)(mg * g.out_size), act);
     }

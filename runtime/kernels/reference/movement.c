@@ -4,6 +4,7 @@
    attributes and rejects any mismatch with the output view, so `eval` stays in bounds.
    Only copy_any may run with output aliasing input (then it does nothing); gather and
    gather_elements return GRAFT_E_NUMERIC for an index out of range (before writing). */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "kcommon.h"
 
@@ -399,9 +400,50 @@ graft_status graft_transpose_any_check(const graft_call *c) {
 }
 size_t graft_transpose_any_scratch(const graft_call *c) { (void)c; return 0; }
 
-/* 2-D tiled transpose of a rows x cols source (row stride `ld`) into cols x rows. */
+/* 4x4 block of 32-bit elements: d[j * dld + i] = s[i * sld + j], i, j < 4. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline void t4x4_32(uint32_t *d, int64_t dld, const uint32_t *s, int64_t sld) {
+  __m128 r0 = _mm_loadu_ps((const float *)s), r1 = _mm_loadu_ps((const float *)(s + sld));
+  __m128 r2 = _mm_loadu_ps((const float *)(s + 2 * sld)), r3 = _mm_loadu_ps((const float *)(s + 3 * sld));
+  _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+  _mm_storeu_ps((float *)d, r0);
+  _mm_storeu_ps((float *)(d + dld), r1);
+  _mm_storeu_ps((float *)(d + 2 * dld), r2);
+  _mm_storeu_ps((float *)(d + 3 * dld), r3);
+}
+#define GK_T4X4 1
+#elif defined(__ARM_NEON)
+static inline void t4x4_32(uint32_t *d, int64_t dld, const uint32_t *s, int64_t sld) {
+  uint32x4x2_t a = vtrnq_u32(vld1q_u32(s), vld1q_u32(s + sld));
+  uint32x4x2_t b = vtrnq_u32(vld1q_u32(s + 2 * sld), vld1q_u32(s + 3 * sld));
+  vst1q_u32(d, vcombine_u32(vget_low_u32(a.val[0]), vget_low_u32(b.val[0])));
+  vst1q_u32(d + dld, vcombine_u32(vget_low_u32(a.val[1]), vget_low_u32(b.val[1])));
+  vst1q_u32(d + 2 * dld, vcombine_u32(vget_high_u32(a.val[0]), vget_high_u32(b.val[0])));
+  vst1q_u32(d + 3 * dld, vcombine_u32(vget_high_u32(a.val[1]), vget_high_u32(b.val[1])));
+}
+#define GK_T4X4 1
+#endif
+
+/* 2-D tiled transpose of a rows x cols source into cols x rows. */
 static void transpose2d(char *dst, const char *src, int64_t rows, int64_t cols, size_t es) {
   const int64_t B = 32;
+#ifdef GK_T4X4
+  if (es == 4) { /* 32x32 tiles of 4x4 register transposes; scalar edges */
+    const uint32_t *s = (const uint32_t *)src;
+    uint32_t *d = (uint32_t *)dst;
+    for (int64_t i0 = 0; i0 < rows; i0 += B)
+      for (int64_t j0 = 0; j0 < cols; j0 += B) {
+        int64_t i1 = i0 + B < rows ? i0 + B : rows, j1 = j0 + B < cols ? j0 + B : cols;
+        int64_t i4 = i0 + ((i1 - i0) & ~(int64_t)3), j4 = j0 + ((j1 - j0) & ~(int64_t)3);
+        for (int64_t j = j0; j < j4; j += 4)
+          for (int64_t i = i0; i < i4; i += 4) t4x4_32(d + j * rows + i, rows, s + i * cols + j, cols);
+        for (int64_t j = j0; j < j1; ++j)
+          for (int64_t i = j < j4 ? i4 : i0; i < i1; ++i) d[j * rows + i] = s[i * cols + j];
+      }
+    return;
+  }
+#endif
   GK_BY_SIZE(es, {
     const T *s = (const T *)src;
     T *d = (T *)dst;

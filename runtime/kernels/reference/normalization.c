@@ -2,6 +2,7 @@
    Contract: X is [N, C, ...] (LayerNorm: any rank, normalized over dims[axis:]). Statistics are
    accumulated in double (two passes: mean, then centred variance), so results do not depend on
    summation order beyond float rounding of the output. No scratch. */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "kcommon.h"
 
@@ -77,7 +78,16 @@ graft_status graft_instancenorm_f32_eval(const graft_call *c) {
 }
 
 /* ---- layernorm_f32: normalize over dims[axis:] (axis default -1); scale and optional bias
-   hold exactly prod(dims[axis:]) elements (any shape with that count). ---------------------- */
+   hold exactly prod(dims[axis:]) elements (any shape with that count). Optional outputs 1 and
+   2 (Mean, InvStdDev, float32) have shape dims[:axis] + [1] * (rank - axis). -------------- */
+
+/* True when t is an fp32 statistics output of x: dims[:axis] then 1s, same rank. */
+static int ln_stat_ok(const graft_tensor *t, const graft_tensor *x, int32_t ax) {
+  if (!gk_is(t, GRAFT_DTYPE_FLOAT32) || t->rank != x->rank) return 0;
+  for (int32_t i = 0; i < x->rank; ++i)
+    if (t->dims[i] != (i < ax ? x->dims[i] : 1)) return 0;
+  return 1;
+}
 
 graft_status graft_layernorm_f32_check(const graft_call *c) {
   const graft_tensor *x = gk_in(c, 0), *y = gk_out(c, 0), *b = gk_in(c, 2);
@@ -86,12 +96,14 @@ graft_status graft_layernorm_f32_check(const graft_call *c) {
   if (ax < 0) return GRAFT_E_SHAPE;
   int64_t m = gk_prod(x, ax, x->rank);
   if (!gk_vec(gk_in(c, 1), GRAFT_DTYPE_FLOAT32, m) || (b && !gk_vec(b, GRAFT_DTYPE_FLOAT32, m))) return GRAFT_E_SHAPE;
+  for (int i = 1; i < c->n_outputs && i < 3; ++i)
+    if (!ln_stat_ok(gk_out(c, i), x, ax)) return GRAFT_E_SHAPE;
   return GRAFT_OK;
 }
 size_t graft_layernorm_f32_scratch(const graft_call *c) { (void)c; return 0; }
 graft_status graft_layernorm_f32_eval(const graft_call *c) {
   const graft_tensor *xt = gk_in(c, 0), *bt = gk_in(c, 2);
-  graft_tensor *yt = gk_out(c, 0);
+  graft_tensor *yt = gk_out(c, 0), *mt = gk_out(c, 1), *rt = gk_out(c, 2);
   int32_t ax = gk_axis(graft_attr_int(c, GRAFT_ATTR_AXIS, -1), xt->rank);
   float eps = graft_attr_float(c, GRAFT_ATTR_EPSILON, 1e-5f);
   int64_t outer = gk_prod(xt, 0, ax), m = gk_prod(xt, ax, xt->rank);
@@ -100,6 +112,8 @@ graft_status graft_layernorm_f32_eval(const graft_call *c) {
     const float *xp = (const float *)xt->data + o * m;
     float *yp = (float *)yt->data + o * m, mean, r;
     moments(xp, m, eps, &mean, &r);
+    if (mt) ((float *)mt->data)[o] = mean;
+    if (rt) ((float *)rt->data)[o] = r;
     if (bi)
       for (int64_t i = 0; i < m; ++i) yp[i] = (xp[i] - mean) * r * sc[i] + bi[i];
     else

@@ -4,7 +4,9 @@
    Contract: check recomputes every output spatial dim with ONNX's formula (ceil_mode drops a
    last window that would start in the end padding) and rejects a mismatch with the output
    view. Window taps outside the input are skipped; the average divisor counts the taps inside
-   the input, or (count_include_pad) the taps inside the padded input. No scratch. */
+   the input, or (count_include_pad) the taps inside the padded input. Scratch: one input row
+   (two when the innermost stride is above 1). */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "kcommon.h"
 
@@ -79,8 +81,23 @@ static void out_range(int64_t k, int64_t s, int64_t d, int64_t pb, int64_t in, i
   if (*hi < *lo) *hi = *lo;
 }
 
-/* Row-at-a-time: for each output row (o0, o1) and each tap (k0, k1, k2), one strided pass over
-   the output row updates every output whose tap lands inside the input (vectorizable). */
+/* Scratch: one row of in[2] floats (the window's rows folded together), plus, with an
+   innermost stride s > 1, that row split into s phases of ceil(in / s) floats (phase q holds
+   elements q, q + s, ...) so that every tap pass is unit-stride. */
+static size_t pool_scratch_of(const pool_geom *g) {
+  size_t row = (size_t)g->in[2];
+  if (g->s[2] > 1) row += (size_t)(g->s[2] * ((g->in[2] + g->s[2] - 1) / g->s[2]));
+  return row * sizeof(float);
+}
+
+static size_t pool_scratch(const graft_call *c) {
+  pool_geom g;
+  return pool_geom_of(c, &g) ? pool_scratch_of(&g) : 0;
+}
+
+/* Separable: for each output row (o0, o1), the window's input rows are folded into one row
+   (max, sum, or sum of |x|^p), then each innermost tap is one unit-stride pass over the output
+   row. Both passes vectorize. */
 static graft_status pool_eval(const graft_call *c, int kind) {
   pool_geom g;
   if (!pool_geom_of(c, &g)) return GRAFT_E_SHAPE;
@@ -88,7 +105,11 @@ static graft_status pool_eval(const graft_call *c, int kind) {
   float *y = (float *)gk_out(c, 0)->data;
   int include_pad = graft_attr_int(c, GRAFT_ATTR_COUNT_INCLUDE_PAD, 0) != 0;
   float p = graft_attr_float(c, GRAFT_ATTR_P, 2.0f);
-  int64_t plane_in = g.in[0] * g.in[1] * g.in[2], W = g.out[2], s2 = g.s[2];
+  int64_t plane_in = g.in[0] * g.in[1] * g.in[2], W = g.out[2], s2 = g.s[2], L = (g.in[2] + s2 - 1) / s2;
+  int64_t IW = g.in[2];
+  if (!c->scratch || c->scratch_bytes < pool_scratch_of(&g)) return GRAFT_E_ARG;
+  float *vm = (float *)c->scratch, *ph = s2 > 1 ? vm + IW : 0;
+  float init = kind == POOL_MAX ? -INFINITY : 0.0f;
   for (int64_t nc = 0; nc < g.N * g.C; ++nc) {
     const float *xp = x + nc * plane_in;
     for (int64_t o0 = 0; o0 < g.out[0]; ++o0) {
@@ -99,32 +120,65 @@ static graft_status pool_eval(const graft_call *c, int kind) {
         int64_t s1 = o1 * g.s[1] - g.pb[1], a1, b1, pa1, pb1;
         tap_range(s1, g.k[1], g.d[1], 0, g.in[1], &a1, &b1);
         tap_range(s1, g.k[1], g.d[1], -g.pb[1], g.in[1] + g.pe[1], &pa1, &pb1);
-        float init = kind == POOL_MAX ? -INFINITY : 0.0f;
-        for (int64_t ow = 0; ow < W; ++ow) y[ow] = init;
-        for (int64_t k0 = a0; k0 < b0; ++k0)
-          for (int64_t k1 = a1; k1 < b1; ++k1) {
-            const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * g.in[2];
-            for (int64_t k2 = 0; k2 < g.k[2]; ++k2) {
-              int64_t lo, hi, off = k2 * g.d[2] - g.pb[2];
-              out_range(k2, s2, g.d[2], g.pb[2], g.in[2], W, &lo, &hi);
-              const float *rp = r + off; /* element for output ow: rp[ow * s2] */
-              if (kind == POOL_MAX) {
-                for (int64_t ow = lo; ow < hi; ++ow) { float v = rp[ow * s2]; y[ow] = v > y[ow] ? v : y[ow]; }
-              } else if (kind == POOL_AVG) {
-                for (int64_t ow = lo; ow < hi; ++ow) y[ow] += rp[ow * s2];
-              } else if (p == 2.0f) {
-                for (int64_t ow = lo; ow < hi; ++ow) { float v = rp[ow * s2]; y[ow] += v * v; }
-              } else {
-                for (int64_t ow = lo; ow < hi; ++ow) y[ow] += powf(fabsf(rp[ow * s2]), p);
+        const float *src = vm;
+        if (ph && s2 == 2 && kind != POOL_LP && a0 < b0 && a1 < b1) {
+          /* Stride 2, max/avg: fold the rows straight into the two phases (even elements to
+             ph[0..L), odd to ph[L..2L)), the first row initializing them; one pass per row. */
+          int64_t h = IW / 2, k0 = a0, k1 = a1;
+          float *pe = ph, *po = ph + L;
+          const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * IW;
+          for (int64_t j = 0; j < h; ++j) { pe[j] = r[2 * j]; po[j] = r[2 * j + 1]; }
+          if (IW & 1) pe[h] = r[IW - 1];
+          for (;;) {
+            if (++k1 == b1) { k1 = a1; if (++k0 == b0) break; }
+            r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * IW;
+            if (kind == POOL_MAX) {
+              for (int64_t j = 0; j < h; ++j) {
+                float e = r[2 * j], o = r[2 * j + 1];
+                pe[j] = e > pe[j] ? e : pe[j];
+                po[j] = o > po[j] ? o : po[j];
               }
+              if (IW & 1) pe[h] = r[IW - 1] > pe[h] ? r[IW - 1] : pe[h];
+            } else {
+              for (int64_t j = 0; j < h; ++j) { pe[j] += r[2 * j]; po[j] += r[2 * j + 1]; }
+              if (IW & 1) pe[h] += r[IW - 1];
             }
           }
+          src = ph;
+        } else {
+        /* fold the window's rows */
+        for (int64_t i = 0; i < IW; ++i) vm[i] = init;
+        for (int64_t k0 = a0; k0 < b0; ++k0)
+          for (int64_t k1 = a1; k1 < b1; ++k1) {
+            const float *r = xp + ((s0 + k0 * g.d[0]) * g.in[1] + s1 + k1 * g.d[1]) * IW;
+            if (kind == POOL_MAX) for (int64_t i = 0; i < IW; ++i) vm[i] = r[i] > vm[i] ? r[i] : vm[i];
+            else if (kind == POOL_AVG) for (int64_t i = 0; i < IW; ++i) vm[i] += r[i];
+            else if (p == 2.0f) for (int64_t i = 0; i < IW; ++i) vm[i] += r[i] * r[i];
+            else for (int64_t i = 0; i < IW; ++i) vm[i] += powf(fabsf(r[i]), p);
+          }
+        if (ph) { /* ph[q * L + j] = vm[j * s2 + q] */
+          for (int64_t q = 0; q < s2; ++q)
+            for (int64_t j = 0; j * s2 + q < IW; ++j) ph[q * L + j] = vm[j * s2 + q];
+          src = ph;
+        }
+        }
+        for (int64_t ow = 0; ow < W; ++ow) y[ow] = init;
+        for (int64_t k2 = 0; k2 < g.k[2]; ++k2) {
+          int64_t lo, hi, off = k2 * g.d[2] - g.pb[2];
+          out_range(k2, s2, g.d[2], g.pb[2], IW, W, &lo, &hi);
+          if (lo >= hi) continue;
+          /* element for output ow: vm[ow * s2 + off] = ph[q * L + ow + sh] */
+          int64_t q = ((off % s2) + s2) % s2, sh = (off - q) / s2;
+          const float *rp = ph ? src + q * L + sh : src + off;
+          if (kind == POOL_MAX) for (int64_t ow = lo; ow < hi; ++ow) y[ow] = rp[ow] > y[ow] ? rp[ow] : y[ow];
+          else for (int64_t ow = lo; ow < hi; ++ow) y[ow] += rp[ow];
+        }
         if (kind == POOL_AVG) {
           int64_t rows = include_pad ? (pb0 - pa0) * (pb1 - pa1) : (b0 - a0) * (b1 - a1);
           for (int64_t ow = 0; ow < W; ++ow) {
             int64_t a2, b2, sw = ow * s2 - g.pb[2];
-            if (include_pad) tap_range(sw, g.k[2], g.d[2], -g.pb[2], g.in[2] + g.pe[2], &a2, &b2);
-            else tap_range(sw, g.k[2], g.d[2], 0, g.in[2], &a2, &b2);
+            if (include_pad) tap_range(sw, g.k[2], g.d[2], -g.pb[2], IW + g.pe[2], &a2, &b2);
+            else tap_range(sw, g.k[2], g.d[2], 0, IW, &a2, &b2);
             int64_t cnt = rows * (b2 - a2);
             y[ow] = cnt > 0 ? y[ow] / (float)cnt : 0.0f;
           }
@@ -139,11 +193,11 @@ static graft_status pool_eval(const graft_call *c, int kind) {
 }
 
 graft_status graft_maxpool_f32_check(const graft_call *c) { pool_geom g; return pool_geom_of(c, &g) ? GRAFT_OK : GRAFT_E_SHAPE; }
-size_t graft_maxpool_f32_scratch(const graft_call *c) { (void)c; return 0; }
+size_t graft_maxpool_f32_scratch(const graft_call *c) { return pool_scratch(c); }
 graft_status graft_maxpool_f32_eval(const graft_call *c) { return pool_eval(c, POOL_MAX); }
 
 graft_status graft_avgpool_f32_check(const graft_call *c) { pool_geom g; return pool_geom_of(c, &g) ? GRAFT_OK : GRAFT_E_SHAPE; }
-size_t graft_avgpool_f32_scratch(const graft_call *c) { (void)c; return 0; }
+size_t graft_avgpool_f32_scratch(const graft_call *c) { return pool_scratch(c); }
 graft_status graft_avgpool_f32_eval(const graft_call *c) { return pool_eval(c, POOL_AVG); }
 
 graft_status graft_lppool_f32_check(const graft_call *c) {
@@ -152,7 +206,7 @@ graft_status graft_lppool_f32_check(const graft_call *c) {
   if (!(p > 0.0f) || isinf(p)) return GRAFT_E_SHAPE;
   return pool_geom_of(c, &g) ? GRAFT_OK : GRAFT_E_SHAPE;
 }
-size_t graft_lppool_f32_scratch(const graft_call *c) { (void)c; return 0; }
+size_t graft_lppool_f32_scratch(const graft_call *c) { return pool_scratch(c); }
 graft_status graft_lppool_f32_eval(const graft_call *c) { return pool_eval(c, POOL_LP); }
 
 /* ---- global pools: y[n, c, 1, ...] over all spatial dims --------------------------------- */

@@ -4,6 +4,7 @@
    (default 1) decides whether reduced dims stay as 1 or disappear; check compares the result
    with the output view. Sums, products and norms accumulate in double in the scratch buffer
    (one double per output element; none for max/min); logsumexp subtracts the max first. */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "kcommon.h"
 

@@ -9,8 +9,12 @@
    coordinate arithmetic is in float, as onnxruntime does it. Check rejects antialias and more
    than 64 tap combinations over the non-innermost resized axes (GRAFT_E_UNSUPPORTED).
    Scratch: per axis, out_dim * taps int64 source offsets + the same count of float weights. */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "kcommon.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define RS_MAX_COMBOS 64
 
@@ -114,6 +118,7 @@ static void rs_axis_table(const rs_params *p, int32_t ax, int64_t lin, int64_t l
       continue;
     }
     float x = rs_coord(p->coord, (float)o, s, lin, lout);
+    x = x < -1e12f ? -1e12f : (x > 1e12f ? 1e12f : x); /* tiny scales: keep int conversions defined */
     if (p->coord == GRAFT_COORD_TF_CROP_AND_RESIZE && (x < 0.0f || x > (float)(lin - 1))) {
       for (int32_t t = 0; t < nt; ++t) { ip[t] = t == 0 ? -1 : 0; wp[t] = 0.0f; }
       continue;
@@ -174,6 +179,57 @@ graft_status graft_resize_f32_eval(const graft_call *c) {
   int32_t nl = p.nt[r - 1];
   const int64_t *li = idx[r - 1];
   const float *lw = w[r - 1];
+  int64_t prev_off[RS_MAX_COMBOS];
+  float prev_w[RS_MAX_COMBOS];
+  int32_t prev_nc = 0, have_prev = 0, prev_extrap = 0;
+  int has_extrap = 0; /* any innermost output taking the extrapolation value */
+  for (int64_t o = 0; o < n; ++o)
+    if (li[o * nl] < 0) has_extrap = 1;
+  /* rep > 1: the innermost nearest table is exactly "source j for outputs [j*rep, (j+1)*rep)" */
+  int64_t rep = 0, in_last = xt->dims[r - 1];
+  if (nl == 1 && !has_extrap && in_last > 0 && n % in_last == 0 && n / in_last > 1) {
+    rep = n / in_last;
+    for (int64_t o = 0; o < n && rep; ++o)
+      if (li[o] != (o / rep) * xs[r - 1] || lw[o] != 1.0f) rep = 0;
+  }
+  /* Whole-tensor 2x nearest upsample of the last two axes (outer axes identity): each source
+     row expands once into two identical output rows. */
+  if (rep == 2 && r >= 2 && p.nt[r - 2] == 1 && yt->dims[r - 2] == 2 * xt->dims[r - 2]) {
+    int ok = 1;
+    for (int64_t o = 0; o < yt->dims[r - 2] && ok; ++o)
+      if (idx[r - 2][o] != (o / 2) * xs[r - 2] || w[r - 2][o] != 1.0f) ok = 0;
+    for (int32_t a = 0; a < r - 2 && ok; ++a) {
+      if (p.nt[a] != 1 || yt->dims[a] != xt->dims[a]) ok = 0;
+      for (int64_t o = 0; o < yt->dims[a] && ok; ++o)
+        if (idx[a][o] != o * xs[a] || w[a][o] != 1.0f) ok = 0;
+    }
+    if (ok) {
+      int64_t rows = gk_prod(xt, 0, r - 1), m = in_last;
+      for (int64_t h = 0; h < rows; ++h, x += m, y += 2 * n) {
+        int64_t j = 0;
+#if defined(__SSE2__)
+        for (; j + 4 <= m; j += 4) {
+          __m128 v = _mm_loadu_ps(x + j), lo = _mm_unpacklo_ps(v, v), hi = _mm_unpackhi_ps(v, v);
+          _mm_storeu_ps(y + 2 * j, lo);
+          _mm_storeu_ps(y + 2 * j + 4, hi);
+          _mm_storeu_ps(y + n + 2 * j, lo);
+          _mm_storeu_ps(y + n + 2 * j + 4, hi);
+        }
+#elif defined(__ARM_NEON)
+        for (; j + 4 <= m; j += 4) {
+          float32x4_t v = vld1q_f32(x + j);
+          float32x4x2_t z = vzipq_f32(v, v);
+          vst1q_f32(y + 2 * j, z.val[0]);
+          vst1q_f32(y + 2 * j + 4, z.val[1]);
+          vst1q_f32(y + n + 2 * j, z.val[0]);
+          vst1q_f32(y + n + 2 * j + 4, z.val[1]);
+        }
+#endif
+        for (; j < m; ++j) y[2 * j] = y[2 * j + 1] = y[n + 2 * j] = y[n + 2 * j + 1] = x[j];
+      }
+      return GRAFT_OK;
+    }
+  }
   for (;;) {
     /* tap combinations of the outer axes for this output row */
     int64_t coff[RS_MAX_COMBOS];
@@ -202,11 +258,51 @@ graft_status graft_resize_f32_eval(const graft_call *c) {
       memcpy(coff, noff, (size_t)m * sizeof coff[0]);
       memcpy(cw, nw, (size_t)m * sizeof cw[0]);
     }
-    if (extrap) {
+    int same = have_prev && !extrap && !prev_extrap && nc == prev_nc;
+    for (int32_t k = 0; k < nc && same; ++k)
+      if (coff[k] != prev_off[k] || cw[k] != prev_w[k]) same = 0;
+    if (same) {
+      /* same source rows and weights as the previous output row (nearest/align upsampling) */
+      memcpy(y, y - n, (size_t)n * sizeof(float));
+    } else if (extrap) {
       for (int64_t o = 0; o < n; ++o) y[o] = p.extrap;
+    } else if (nc == 1 && nl == 1 && cw[0] == 1.0f && rep > 1) {
+      /* innermost axis is an integer-factor nearest upsample: each source element repeats */
+      const float *xr = x + coff[0];
+      int64_t m = n / rep;
+      if (rep == 2) {
+        int64_t j = 0;
+#if defined(__SSE2__)
+        for (; j + 4 <= m; j += 4) {
+          __m128 v = _mm_loadu_ps(xr + j);
+          _mm_storeu_ps(y + 2 * j, _mm_unpacklo_ps(v, v));
+          _mm_storeu_ps(y + 2 * j + 4, _mm_unpackhi_ps(v, v));
+        }
+#elif defined(__ARM_NEON)
+        for (; j + 4 <= m; j += 4) {
+          float32x4_t v = vld1q_f32(xr + j);
+          float32x4x2_t z = vzipq_f32(v, v);
+          vst1q_f32(y + 2 * j, z.val[0]);
+          vst1q_f32(y + 2 * j + 4, z.val[1]);
+        }
+#endif
+        for (; j < m; ++j) { y[2 * j] = xr[j]; y[2 * j + 1] = xr[j]; }
+      }
+      else
+        for (int64_t j = 0; j < m; ++j)
+          for (int64_t t = 0; t < rep; ++t) y[j * rep + t] = xr[j];
     } else if (nc == 1 && nl == 1 && cw[0] == 1.0f) {
       const float *xr = x + coff[0];
       for (int64_t o = 0; o < n; ++o) y[o] = li[o] < 0 ? p.extrap : xr[li[o]];
+    } else if (nl == 2 && nc == 2 && !has_extrap) {
+      /* bilinear: two source rows, two taps each */
+      const float *r0 = x + coff[0], *r1 = x + coff[1];
+      float c0 = cw[0], c1 = cw[1];
+      for (int64_t o = 0; o < n; ++o) {
+        int64_t i0 = li[2 * o], i1 = li[2 * o + 1];
+        float w0 = lw[2 * o], w1 = lw[2 * o + 1];
+        y[o] = c0 * (w0 * r0[i0] + w1 * r0[i1]) + c1 * (w0 * r1[i0] + w1 * r1[i1]);
+      }
     } else {
       for (int64_t o = 0; o < n; ++o) {
         const int64_t *ti = li + o * nl;
@@ -222,6 +318,11 @@ graft_status graft_resize_f32_eval(const graft_call *c) {
         y[o] = acc;
       }
     }
+    have_prev = 1;
+    prev_extrap = extrap;
+    prev_nc = nc;
+    memcpy(prev_off, coff, (size_t)nc * sizeof coff[0]);
+    memcpy(prev_w, cw, (size_t)nc * sizeof cw[0]);
     y += n;
     int32_t i = r - 2;
     for (; i >= 0; --i) {

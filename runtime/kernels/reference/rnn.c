@@ -8,6 +8,7 @@
    t < len[b] (Y is 0 after, state carried unchanged), so Y_h holds each batch's last state;
    a length outside [0, seq] is GRAFT_E_NUMERIC. Layout 1 is GRAFT_E_UNSUPPORTED.
    Scratch: LSTM (4H + 2*B*H) floats, GRU (7H + B*H) floats. */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "act.h"
 #include "kcommon.h"

@@ -2,14 +2,22 @@
 
    Structure (the Goto/BLIS decomposition):
      for each block of NC columns (NC = 480: the packed B block stays in L2):
-       for each block of KC = 256 along K:      pack B rows into NR-wide column panels
+       for each block of KC = 256 along K:      pack B rows into NR-wide column panels (or,
+                                                AVX-512 row slices: row pointers, no copy)
          for each block of MC rows:             A read in place (row-major) or packed MR-tall
            for each NR panel, each MR panel:    register-blocked micro-kernel (B panel in L1)
-   Micro-kernels (AVX-512 8x48, AVX2+FMA 6x16, portable 4x8) compute a full MR x w tile
+   Micro-kernels (AVX-512 8x48, AVX2+FMA 6x16, aarch64 NEON 8x12, armv7 NEON 6x8, portable
+   4x8) compute a full MR x w tile
    (w = panel width, a multiple of the variant's vector unit); partial tiles at the
    right/bottom edges go through a small stack tile. The bias and the clamp-type activations
    (Relu, Clip) are applied in the micro-kernel on the last K block while the tile is in
    registers; other activations run per tile row right after the tile is stored (in L1).
+   Tail panels of at most 4 columns use dot products instead of a 16-wide tile.
+   Target variants live here as #ifdef blocks rather than as kernels/<target>/sgemm.c twins:
+   the variants differ only in their micro-kernels (~60 lines each), while packing, blocking,
+   edge tiles, the epilogue contract and the scratch formula (which must cover every variant)
+   are ~800 shared lines; a same-basename twin would have to copy all of them. NEON builds
+   (__ARM_NEON) use the NEON kernels unless graft_cpu_level_get() says GENERIC.
    Measured on Zen 5 (1 core, AVX-512): ~90 % of the 270 GFLOP/s peak at M=N=K=512; see
    bench/kernels/gemm_bench.c. */
 #include "sgemm.h"
@@ -19,6 +27,9 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GRAFT_SGEMM_X86 1
 #include <immintrin.h>
+#elif defined(__ARM_NEON) || defined(__ARM_NEON__)
+#define GRAFT_SGEMM_NEON 1
+#include <arm_neon.h>
 #endif
 
 /* Blocking. MC is a multiple of every MR, NC of every NR. */
@@ -32,6 +43,12 @@
 #define GRAFT_SGEMM_NC 480
 #endif
 
+#ifndef GRAFT_SGEMM_DIRECT_B
+#define GRAFT_SGEMM_DIRECT_B 1
+#endif
+#ifndef GRAFT_SGEMM_DIRECT_B_ROWS
+#define GRAFT_SGEMM_DIRECT_B_ROWS 1
+#endif
 #ifndef GRAFT_SGEMM_IR_OUTER
 #define GRAFT_SGEMM_IR_OUTER 0
 #endif
@@ -127,7 +144,7 @@ static T512 INL __m512 epi512(__m512 x, const float *cp, int i, int v, const ukr
 
 static T512 INL void ukr512_body(const int nv, const int packed, int64_t kc, const float *a,
                                  int64_t lda, const float *b, float *c, int64_t ldc,
-                                 const ukr_epi *e) {
+                                 const ukr_epi *e, const float *const *brows, int64_t boff) {
   const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
   const float *a4 = a + 4 * lda, *a5 = a + 5 * lda, *a6 = a + 6 * lda, *a7 = a + 7 * lda;
   __m512 z = _mm512_setzero_ps();
@@ -135,9 +152,10 @@ static T512 INL void ukr512_body(const int nv, const int packed, int64_t kc, con
   __m512 c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
   __m512 c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
   for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_loadu_ps(b);
-    const __m512 b1 = nv > 1 ? _mm512_loadu_ps(b + 16) : z;
-    const __m512 b2 = nv > 2 ? _mm512_loadu_ps(b + 32) : z;
+    const float *bk = brows ? brows[k] + boff : b;
+    const __m512 b0 = _mm512_loadu_ps(bk);
+    const __m512 b1 = nv > 1 ? _mm512_loadu_ps(bk + 16) : z;
+    const __m512 b2 = nv > 2 ? _mm512_loadu_ps(bk + 32) : z;
     __m512 av;
 #define R512(i)                                                   \
   av = _mm512_set1_ps(packed ? a[i] : a##i[k]);                  \
@@ -165,12 +183,30 @@ static T512 INL void ukr512_body(const int nv, const int packed, int64_t kc, con
                         int64_t ldc, const ukr_epi *e) {                                  \
     body(nv, packed, kc, a, lda, b, c, ldc, e);                                           \
   }
-UKR_DEF(T512, ukr512_16, ukr512_body, 1, 1)
-UKR_DEF(T512, ukr512_32, ukr512_body, 2, 1)
-UKR_DEF(T512, ukr512_48, ukr512_body, 3, 1)
-UKR_DEF(T512, ukr512u_16, ukr512_body, 1, 0)
-UKR_DEF(T512, ukr512u_32, ukr512_body, 2, 0)
-UKR_DEF(T512, ukr512u_48, ukr512_body, 3, 0)
+#define UKR512_DEF(name, nv, packed)                                                      \
+  static T512 void name(int64_t kc, const float *a, int64_t lda, const float *b, float *c,  \
+                        int64_t ldc, const ukr_epi *e) {                                   \
+    ukr512_body(nv, packed, kc, a, lda, b, c, ldc, e, 0, 0);                               \
+  }
+UKR512_DEF(ukr512_16, 1, 1)
+UKR512_DEF(ukr512_32, 2, 1)
+UKR512_DEF(ukr512_48, 3, 1)
+UKR512_DEF(ukr512u_16, 1, 0)
+UKR512_DEF(ukr512u_32, 2, 0)
+UKR512_DEF(ukr512u_48, 3, 0)
+
+/* Direct-B variants (full 48-wide panels only): row k of the panel is brows[k] + boff, read in
+   place from the window planes instead of a packed copy. */
+typedef void (*ukr_db_fn)(int64_t kc, const float *a, int64_t lda, const float *const *brows,
+                          int64_t boff, float *c, int64_t ldc, const ukr_epi *e);
+static T512 void ukr512_48_db(int64_t kc, const float *a, int64_t lda, const float *const *brows,
+                              int64_t boff, float *c, int64_t ldc, const ukr_epi *e) {
+  ukr512_body(3, 1, kc, a, lda, 0, c, ldc, e, brows, boff);
+}
+static T512 void ukr512u_48_db(int64_t kc, const float *a, int64_t lda, const float *const *brows,
+                               int64_t boff, float *c, int64_t ldc, const ukr_epi *e) {
+  ukr512_body(3, 0, kc, a, lda, 0, c, ldc, e, brows, boff);
+}
 
 /* ---- AVX2 + FMA micro-kernel: 6 x 16 (12 ymm accumulators), panels of 8/16 ------------------ */
 
@@ -226,6 +262,104 @@ UKR_DEF(T256, ukr256u_8, ukr256_body, 1, 0)
 UKR_DEF(T256, ukr256u_16, ukr256_body, 2, 0)
 #endif /* GRAFT_SGEMM_X86 */
 
+
+#ifdef GRAFT_SGEMM_NEON
+/* ---- NEON micro-kernels: aarch64 8 x 12 (24 q accumulators, fma by lane), armv7 6 x 8
+   (12 q accumulators, vmla by lane: VFPv4 has no fused by-lane form), panels of 4/8(/12).
+   A is always packed (kc x MR, k-major): the by-lane forms want MR consecutive A values. ---- */
+
+#define NINL __attribute__((always_inline)) static inline
+
+NINL float32x4_t epi_neon(float32x4_t x, const float *cp, int i, int v, const ukr_epi *e) {
+  if (e->scale) x = vmulq_n_f32(x, e->alpha);
+  if (e->load_c) x = vaddq_f32(x, vld1q_f32(cp + 4 * v));
+  if (e->final) {
+    if (e->rb) x = vaddq_f32(x, vdupq_n_f32(e->rb[i]));
+    if (e->cb) x = vaddq_f32(x, vld1q_f32(e->cb + 4 * v));
+    if (e->clamp == 1) x = vmaxq_f32(x, vdupq_n_f32(0.0f));
+    else if (e->clamp == 2) x = vminq_f32(vdupq_n_f32(e->hi), vmaxq_f32(vdupq_n_f32(e->lo), x));
+  }
+  return x;
+}
+
+#ifdef __aarch64__
+#define NEON_MR 8
+#define NEON_NR 12
+NINL void ukr_neon_body(const int nv, int64_t kc, const float *a, const float *b, float *c,
+                        int64_t ldc, const ukr_epi *e) {
+  const float32x4_t z = vdupq_n_f32(0.0f);
+  float32x4_t c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z, c22 = z;
+  float32x4_t c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z, c51 = z, c52 = z;
+  float32x4_t c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float32x4_t alo = vld1q_f32(a), ahi = vld1q_f32(a + 4);
+    const float32x4_t b0 = vld1q_f32(b);
+    const float32x4_t b1 = nv > 1 ? vld1q_f32(b + 4) : z;
+    const float32x4_t b2 = nv > 2 ? vld1q_f32(b + 8) : z;
+#define RN(i, av, l)                                              \
+  c##i##0 = vfmaq_laneq_f32(c##i##0, b0, av, l);                  \
+  if (nv > 1) c##i##1 = vfmaq_laneq_f32(c##i##1, b1, av, l);      \
+  if (nv > 2) c##i##2 = vfmaq_laneq_f32(c##i##2, b2, av, l);
+    RN(0, alo, 0) RN(1, alo, 1) RN(2, alo, 2) RN(3, alo, 3)
+    RN(4, ahi, 0) RN(5, ahi, 1) RN(6, ahi, 2) RN(7, ahi, 3)
+#undef RN
+    a += 8;
+    b += 4 * nv;
+  }
+#define SN(i)                                                                   \
+  {                                                                             \
+    float *cp = c + (i) * ldc;                                                  \
+    vst1q_f32(cp, epi_neon(c##i##0, cp, i, 0, e));                              \
+    if (nv > 1) vst1q_f32(cp + 4, epi_neon(c##i##1, cp, i, 1, e));              \
+    if (nv > 2) vst1q_f32(cp + 8, epi_neon(c##i##2, cp, i, 2, e));              \
+  }
+  SN(0) SN(1) SN(2) SN(3) SN(4) SN(5) SN(6) SN(7)
+#undef SN
+}
+#else /* armv7 NEON */
+#define NEON_MR 6
+#define NEON_NR 8
+NINL void ukr_neon_body(const int nv, int64_t kc, const float *a, const float *b, float *c,
+                        int64_t ldc, const ukr_epi *e) {
+  const float32x4_t z = vdupq_n_f32(0.0f);
+  float32x4_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+  float32x4_t c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float32x2_t a01 = vld1_f32(a), a23 = vld1_f32(a + 2), a45 = vld1_f32(a + 4);
+    const float32x4_t b0 = vld1q_f32(b);
+    const float32x4_t b1 = nv > 1 ? vld1q_f32(b + 4) : z;
+#define RN(i, av, l)                                              \
+  c##i##0 = vmlaq_lane_f32(c##i##0, b0, av, l);                   \
+  if (nv > 1) c##i##1 = vmlaq_lane_f32(c##i##1, b1, av, l);
+    RN(0, a01, 0) RN(1, a01, 1) RN(2, a23, 0) RN(3, a23, 1) RN(4, a45, 0) RN(5, a45, 1)
+#undef RN
+    a += 6;
+    b += 4 * nv;
+  }
+#define SN(i)                                                                   \
+  {                                                                             \
+    float *cp = c + (i) * ldc;                                                  \
+    vst1q_f32(cp, epi_neon(c##i##0, cp, i, 0, e));                              \
+    if (nv > 1) vst1q_f32(cp + 4, epi_neon(c##i##1, cp, i, 1, e));              \
+  }
+  SN(0) SN(1) SN(2) SN(3) SN(4) SN(5)
+#undef SN
+}
+#endif
+
+#define UKRN_DEF(name, nv)                                                                 \
+  static void name(int64_t kc, const float *a, int64_t lda, const float *b, float *c,      \
+                   int64_t ldc, const ukr_epi *e) {                                        \
+    (void)lda;                                                                             \
+    ukr_neon_body(nv, kc, a, b, c, ldc, e);                                                \
+  }
+UKRN_DEF(ukr_neon_4, 1)
+UKRN_DEF(ukr_neon_8, 2)
+#if NEON_NR > 8
+UKRN_DEF(ukr_neon_12, 3)
+#endif
+#endif /* GRAFT_SGEMM_NEON */
+
 static const isa_desc isa_generic = {GEN_MR, GEN_NR, GEN_NR, {ukr_generic, 0, 0, 0}, {0, 0, 0, 0}};
 #ifdef GRAFT_SGEMM_X86
 static const isa_desc isa_avx2 = {6, 16, 8, {ukr256_8, ukr256_16, 0, 0},
@@ -233,10 +367,20 @@ static const isa_desc isa_avx2 = {6, 16, 8, {ukr256_8, ukr256_16, 0, 0},
 static const isa_desc isa_avx512 = {8, 48, 16, {ukr512_16, ukr512_32, ukr512_48, 0},
                                     {ukr512u_16, ukr512u_32, ukr512u_48, 0}};
 #endif
+#ifdef GRAFT_SGEMM_NEON
+#if NEON_NR > 8
+static const isa_desc isa_neon = {NEON_MR, NEON_NR, 4, {ukr_neon_4, ukr_neon_8, ukr_neon_12, 0},
+                                  {0, 0, 0, 0}};
+#else
+static const isa_desc isa_neon = {NEON_MR, NEON_NR, 4, {ukr_neon_4, ukr_neon_8, 0, 0},
+                                  {0, 0, 0, 0}};
+#endif
+#endif
 
 /* Tile shapes of every variant on every architecture (scratch sizes must not depend on the
    machine that runs the plan). */
-static const int all_shapes[][3] = {{GEN_MR, GEN_NR, GEN_NR}, {6, 16, 8}, {8, 48, 16}};
+static const int all_shapes[][3] = {{GEN_MR, GEN_NR, GEN_NR}, {6, 16, 8}, {8, 48, 16},
+                                    {8, 12, 4}, {6, 8, 4}};
 
 static const isa_desc *pick_isa(void) {
 #ifdef GRAFT_SGEMM_X86
@@ -245,6 +389,9 @@ static const isa_desc *pick_isa(void) {
   case GRAFT_CPU_AVX2: return &isa_avx2;
   default: break;
   }
+#endif
+#ifdef GRAFT_SGEMM_NEON
+  if (graft_cpu_level_get() == GRAFT_CPU_NEON) return &isa_neon;
 #endif
   return &isa_generic;
 }
@@ -296,6 +443,24 @@ size_t graft_sgemm_scratch(int64_t m, int64_t n, int64_t k) {
    past the end, scaled by alpha. */
 static void pack_a(const graft_sgemm_a *a, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
                    int mr, float *dst) {
+  const float alpha = a->alpha;
+  if (a->rs == 1) {
+    /* Transposed A (Gemm transA, ConvTranspose's W^T): the MR values of one k are contiguous
+       in the source, so walk k outer (a k-major walk per row would stride by cs). */
+    for (int64_t ir = 0; ir < mc; ir += mr) {
+      const int64_t rows = mc - ir < mr ? mc - ir : mr;
+      float *d = dst + ir * kc;
+      const float *s = a->p + (i0 + ir) + k0 * a->cs;
+      for (int64_t k = 0; k < kc; ++k) {
+        const float *sk = s + k * a->cs;
+        float *dk = d + k * mr;
+        int64_t i = 0;
+        for (; i < rows; ++i) dk[i] = alpha * sk[i];
+        for (; i < mr; ++i) dk[i] = 0.0f;
+      }
+    }
+    return;
+  }
   for (int64_t ir = 0; ir < mc; ir += mr) {
     const int64_t rows = mc - ir < mr ? mc - ir : mr;
     float *d = dst + ir * kc;
@@ -305,7 +470,6 @@ static void pack_a(const graft_sgemm_a *a, int64_t i0, int64_t mc, int64_t k0, i
         continue;
       }
       const float *s = a->p + (i0 + ir + i) * a->rs + k0 * a->cs;
-      const float alpha = a->alpha;
       if (a->cs == 1) {
         for (int64_t k = 0; k < kc; ++k) d[k * mr + i] = alpha * s[k];
       } else {
@@ -767,7 +931,37 @@ typedef struct tile_ctx {
   const float *apack;
   int64_t ic, jc, pc, kc, mc, direct_rows;
   int direct_a, first, last, clamp, post_act;
+  const float *bt; /* tail panel's columns as contiguous rows (TAIL_DOT), or NULL */
+  const float *const *brows; /* direct B: row pointers of the K block at column jc, or NULL */
 } tile_ctx;
+
+/* Narrow tail panels (at most TAIL_DOT columns of a 16-wide AVX-512 panel, e.g. N = 49 or
+   196 in late convolution layers) are computed as dot products of in-place A rows with the
+   tail's columns: a 16-wide micro-kernel would do 16 columns of work for a few. */
+#define TAIL_DOT 4
+
+#ifdef GRAFT_SGEMM_X86
+/* out[i*TAIL_DOT + j] = sum_k a[i*lda + k] * bt[j*kc + k], i < rows, j < cols. */
+static T512 void tail_dot_512(int64_t kc, const float *a, int64_t lda, int64_t rows,
+                              const float *bt, int64_t cols, float *out) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *ar = a + i * lda;
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (int64_t k = 0; k < kc; k += 16) {
+      const __mmask16 m = kc - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (kc - k)) - 1u);
+      const __m512 va = _mm512_maskz_loadu_ps(m, ar + k);
+      s0 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, bt + k), s0);
+      if (cols > 1) s1 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, bt + kc + k), s1);
+      if (cols > 2) s2 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, bt + 2 * kc + k), s2);
+      if (cols > 3) s3 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, bt + 3 * kc + k), s3);
+    }
+    out[i * TAIL_DOT] = _mm512_reduce_add_ps(s0);
+    out[i * TAIL_DOT + 1] = _mm512_reduce_add_ps(s1);
+    out[i * TAIL_DOT + 2] = _mm512_reduce_add_ps(s2);
+    out[i * TAIL_DOT + 3] = _mm512_reduce_add_ps(s3);
+  }
+}
+#endif
 
 static void run_tile(const tile_ctx *t, int64_t ir, int64_t jr, int64_t nc, const float *bp) {
   const isa_desc *isa = t->isa;
@@ -799,6 +993,38 @@ static void run_tile(const tile_ctx *t, int64_t ir, int64_t jr, int64_t nc, cons
   e.clamp = clamp;
   e.lo = c->act.a;
   e.hi = c->act.b;
+#ifdef GRAFT_SGEMM_X86
+  if (t->bt && in_place) {
+    float vals[MAX_MR * TAIL_DOT];
+    tail_dot_512(kc, ap, lda, nrows, t->bt, ncols, vals);
+    for (int64_t i = 0; i < nrows; ++i) {
+      float *row = cp + i * c->ldc;
+      for (int64_t j = 0; j < ncols; ++j)
+        row[j] = epi_scalar(vals[i * TAIL_DOT + j], row, (int)i, (int)j, &e);
+    }
+  } else
+#endif
+#ifdef GRAFT_SGEMM_X86
+  if (t->brows && ncols == 48 && w == 48) {
+    const ukr_db_fn dk = in_place ? ukr512u_48_db : ukr512_48_db;
+    if (nrows == mr) {
+      dk(kc, ap, lda, t->brows, jr, cp, c->ldc, &e);
+    } else {
+      float tile[MAX_MR * MAX_NR];
+      float rbias[MAX_MR];
+      for (int64_t i = 0; i < mr; ++i)
+        for (int64_t j = 0; j < w; ++j)
+          tile[i * w + j] = (e.load_c && i < nrows) ? cp[i * c->ldc + j] : 0.0f;
+      if (e.rb) {
+        for (int64_t i = 0; i < mr; ++i) rbias[i] = i < nrows ? e.rb[i] : 0.0f;
+        e.rb = rbias;
+      }
+      dk(kc, ap, lda, t->brows, jr, tile, w, &e);
+      for (int64_t i = 0; i < nrows; ++i)
+        memcpy(cp + i * c->ldc, tile + i * w, (size_t)ncols * sizeof(float));
+    }
+  } else
+#endif
   if (nrows == mr && ncols == w) {
     kern(kc, ap, lda, bp, cp, c->ldc, &e);
   } else {
@@ -853,6 +1079,8 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
     for (int64_t pc = 0; pc < k; pc += bl.kc) {
       const int64_t kc = k - pc < bl.kc ? k - pc : bl.kc;
       const int first = pc == 0, last = pc + kc == k;
+      const float *brows[GRAFT_SGEMM_KC];
+      int use_db = 0;
       if (b->window && b->window->out_w > 0) {
         copy_fn copy = copy_memcpy;
 #ifdef GRAFT_SGEMM_X86
@@ -861,14 +1089,53 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
         pack_b_window_compact(b->window, pc, kc, jc, nc, nr, unit, bpack, copy);
       } else if (b->window) {
 #ifdef GRAFT_SGEMM_X86
-        if (isa == &isa_avx512) pack_b_window_512(b->window, pc, kc, jc, nc, bpack);
-        else
+        if (isa == &isa_avx512 && GRAFT_SGEMM_DIRECT_B) {
+          /* Full panels read the planes in place through row pointers; only the tail panel
+             is packed. */
+          const graft_sgemm_window *win = b->window;
+          const int64_t kv = win->kh_count * win->kw_count;
+          int64_t ch = pc / kv, kh = (pc % kv) / win->kw_count, kw = pc % win->kw_count;
+          for (int64_t kk = 0; kk < kc; ++kk) {
+            brows[kk] = win->x + ch * win->c_stride + window_tap(win, kh, kw) + jc;
+            if (++kw == win->kw_count) {
+              kw = 0;
+              if (++kh == win->kh_count) {
+                kh = 0;
+                ++ch;
+              }
+            }
+          }
+          use_db = 1;
+          const int64_t full = nc / 48 * 48;
+          if (full < nc) pack_b_window_512(win, pc, kc, jc + full, nc - full, bpack + full * kc);
+        } else if (isa == &isa_avx512) {
+          pack_b_window_512(b->window, pc, kc, jc, nc, bpack);
+        } else
 #endif
           pack_b_window(b->window, pc, kc, jc, nc, nr, unit, bpack);
       } else if (b->conv) {
         pack_b_conv(b->conv, pc, kc, jc, nc, nr, unit, bpack);
       }
 #ifdef GRAFT_SGEMM_X86
+      else if (isa == &isa_avx512 && b->cs == 1 && GRAFT_SGEMM_DIRECT_B_ROWS &&
+               (b->rs % 1024) != 0) {
+        /* Row-major B read in place (rows are contiguous; pointwise convs); only the tail
+           panel is packed. Row strides that are multiples of 4 KiB alias in L1 and measured
+           slower in place (M=N=K=1024: 80% -> 73%), so those are packed. */
+        for (int64_t kk = 0; kk < kc; ++kk) brows[kk] = b->p + (pc + kk) * b->rs + jc;
+        use_db = 1;
+        const int64_t full = nc / 48 * 48;
+        if (full < nc) {
+          graft_sgemm_window rows;
+          rows.x = b->p;
+          rows.c_stride = b->rs;
+          rows.kh_count = rows.kw_count = 1;
+          rows.dil_h = rows.dil_w = rows.stride_h = rows.stride_w = 1;
+          rows.plane_h = rows.plane_w = 0;
+          rows.out_w = 0;
+          pack_b_window_512(&rows, pc, kc, jc + full, nc - full, bpack + full * kc);
+        }
+      }
       else if (isa == &isa_avx512 && b->cs == 1) {
         /* Row-major B is a window with one tap: rows are contiguous slices. */
         graft_sgemm_window rows;
@@ -893,14 +1160,28 @@ void graft_sgemm(int64_t m, int64_t n, int64_t k, const graft_sgemm_a *a, const 
         t.ic = ic; t.jc = jc; t.pc = pc; t.kc = kc; t.mc = mc; t.direct_rows = direct_rows;
         t.direct_a = direct_a; t.first = first; t.last = last; t.clamp = clamp;
         t.post_act = post_act;
+        t.bt = 0;
+        t.brows = use_db ? brows : 0;
 #if GRAFT_SGEMM_IR_OUTER
         /* A micro-panel stays in L1 across every B panel of the block. */
         for (int64_t ir = 0; ir < mc; ir += mr)
           for (int64_t jr = 0; jr < nc; jr += nr) run_tile(&t, ir, jr, nc, bpack + jr * kc);
 #else
         /* B micro-panel stays in L1 across every A panel of the block. */
-        for (int64_t jr = 0; jr < nc; jr += nr)
-          for (int64_t ir = 0; ir < mc; ir += mr) run_tile(&t, ir, jr, nc, bpack + jr * kc);
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const float *bp = bpack + jr * kc;
+          t.bt = 0;
+#ifdef GRAFT_SGEMM_X86
+          float bt[TAIL_DOT * GRAFT_SGEMM_KC];
+          if (isa == &isa_avx512 && direct_rows > 0 && nc - jr <= TAIL_DOT) {
+            const int64_t w = panel_width(nc - jr, nr, unit);
+            for (int64_t j = 0; j < nc - jr; ++j)
+              for (int64_t kk = 0; kk < kc; ++kk) bt[j * kc + kk] = bp[kk * w + j];
+            t.bt = bt;
+          }
+#endif
+          for (int64_t ir = 0; ir < mc; ir += mr) run_tile(&t, ir, jr, nc, bp);
+        }
 #endif
       }
     }

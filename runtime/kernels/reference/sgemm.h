@@ -14,10 +14,12 @@
    - The variant (AVX-512, AVX2+FMA, portable C) is chosen once per process by cpu.h.
    - A, B and C may be only 4-byte aligned. C must not overlap A or B.
    - Cost: B is packed once per (column block, K block): an O(size) copy into NR-wide panels
-     (for convolutions this packing *is* the im2col). Row-major A (weights) is read in place
-     on AVX-512/AVX2, so weights are never repacked; transposed A, and every A on the portable
-     path, is packed once per (column block, K block, row block). M <= 2 takes a
-     matrix-vector path that reads B once and packs nothing. */
+     (for convolutions this packing *is* the im2col). On AVX-512, B given as row slices
+     (window convs, row-major B whose row stride is not a multiple of 4 KiB) is read in place
+     by the direct-B micro-kernel and only a partial last panel is packed. Row-major A
+     (weights) is read in place on AVX-512/AVX2, so weights are never repacked; transposed A,
+     and every A on the portable path, is packed once per (column block, K block, row block).
+     M <= 2 takes a matrix-vector path that reads B once and packs nothing. */
 #ifndef GRAFT_SGEMM_H
 #define GRAFT_SGEMM_H
 #include <stddef.h>

@@ -2,6 +2,7 @@
    dtype; y[i] = f(x[i]) with the C99 libm function (correctly rounded or within 1-2 ulp);
    Round is round-half-to-even (ONNX), Sign returns -1/0/1 (NaN stays NaN). Output may alias
    the input. No scratch. */
+#include "gk_vectorize.h"
 #include <math.h>
 #include "kcommon.h"
 
