@@ -162,8 +162,7 @@ fuzz_one() {
     (cd "out/fuzz" && "$ROOT/$BIN/fuzz_$t" $opts -max_total_time="$SECONDS_PER" -print_final_stats=1 \
       -artifact_prefix="$ROOT/$art/" -jobs="$JOBS" -workers="$JOBS" "$ROOT/$corpus" "$ROOT/out/fuzz/seeds/$t" \
       > "$ROOT/$log" 2>&1 || true
-     cat fuzz-*.log >> "$ROOT/$log" 2>/dev/null || true
-     rm -f fuzz-*.log)
+     rm -f fuzz-*.log)  # libFuzzer already copied each job's log into its own output
   else
     "$BIN/fuzz_$t" $opts -max_total_time="$SECONDS_PER" -print_final_stats=1 \
       -artifact_prefix="$art/" "$corpus" "out/fuzz/seeds/$t" > "$log" 2>&1 || true
