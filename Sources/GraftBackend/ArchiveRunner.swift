@@ -29,14 +29,14 @@ public final class ArchiveRunner {
   public private(set) var inputs: [IOInfo] = []
   public private(set) var outputs: [IOInfo] = []
 
-  public convenience init(path: String) throws {
+  public convenience init(path: String, limits: ArchiveLimits = .init()) throws {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw GraftError(.io, at: Location(file: path), "cannot read archive")
     }
-    try self.init(bytes: [UInt8](data), file: path)
+    try self.init(bytes: [UInt8](data), file: path, limits: limits)
   }
 
-  public init(bytes: [UInt8], file: String = "") throws {
+  public init(bytes: [UInt8], file: String = "", limits: ArchiveLimits = .init()) throws {
     self.file = file
     archiveBytes = bytes.count
     let copy = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
@@ -54,7 +54,14 @@ public final class ArchiveRunner {
       arenaBytes = 0
       throw Self.error(st, "cannot open archive", file: file)
     }
-    // The archive is untrusted: refuse to allocate more than this machine has.
+    // The archive is untrusted: sizes within `limits` (zlib bomb guard included) and within
+    // this machine's memory, checked before allocating.
+    do {
+      try limits.check(sizes, archive: UnsafeRawBufferPointer(start: archive, count: archiveBytes), file: file)
+    } catch {
+      arenaBytes = 0
+      throw error
+    }
     let limit = ProcessInfo.processInfo.physicalMemory
     guard sizes.arena_bytes <= limit, sizes.weights_bytes <= limit else {
       arenaBytes = 0

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename,
+/// fsync of the folder.
 /// A reader never sees a half-written file and a failed write leaves the old file intact.
 /// Throws a one-line `GraftError(.io)` naming the path.
 public func writeFileAtomically(_ path: String, _ write: (FileHandle) throws -> Void) throws {
@@ -32,17 +33,28 @@ public func writeFileAtomically(_ path: String, _ write: (FileHandle) throws -> 
     unlink(tmp)
     throw GraftError(.io, at: Location(file: path), "cannot write: \(msg)")
   }
+  // Make the rename itself durable (best effort: some file systems refuse fsync on a folder).
+  let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY)
+  if dfd >= 0 {
+    _ = fsync(dfd)
+    close(dfd)
+  }
 }
 
-/// Convenience: atomically writes a byte buffer.
+/// Convenience: atomically writes a byte buffer. Writes with `write(2)` (retrying short
+/// writes and EINTR), so a full disk or a file-size limit is reported as the system's own
+/// words, e.g. `out.graft: cannot write: No space left on device`.
 public func writeFileAtomically(_ path: String, bytes: UnsafeRawBufferPointer) throws {
   try writeFileAtomically(path) { h in
-    // FileHandle.write(contentsOf:) reports ENOSPC/EFBIG as a thrown error.
+    guard let base = bytes.baseAddress else { return }
+    let fd = h.fileDescriptor
     var offset = 0
-    let chunk = 1 << 24
     while offset < bytes.count {
-      let n = min(chunk, bytes.count - offset)
-      try h.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + offset), count: n, deallocator: .none))
+      let n = write(fd, base + offset, min(bytes.count - offset, 1 << 24))
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw GraftError(.io, at: Location(file: path), "cannot write: \(String(cString: strerror(errno)))")
+      }
       offset += n
     }
   }

@@ -1,7 +1,11 @@
 import GraftIR
 
 /// Bounds the importer enforces before it allocates, so a hostile or broken file ends in a
-/// one-line error instead of a crash, a hang or a huge allocation.
+/// one-line error instead of a crash, a hang or a huge allocation. Every field is an option
+/// with the documented default; exceeding one is a one-line `GraftError(.invalid)` naming the
+/// file and, where there is one, the node or tensor. `maxNodes`, `maxGraphDepth` and
+/// `maxTensorBytes` are checked on the unpacked message before any IR is built
+/// (`ImportLimits+Check.swift`).
 public struct ImportLimits: Sendable {
   /// Largest model file accepted (protobuf messages cannot exceed 2 GiB).
   public var maxFileBytes: Int = Int(Int32.max)
@@ -19,6 +23,14 @@ public struct ImportLimits: Sendable {
   public var maxSparseDenseBytes: Int = 1 << 30
   /// Most nested local-function calls inlined (guards against recursive functions).
   public var maxFunctionDepth: Int = 32
+  /// Most nodes in the model: the main graph, every subgraph, and what inlining local
+  /// functions produces (the largest real models have about 10^5).
+  public var maxNodes: Int = 1 << 22
+  /// Deepest nesting of subgraphs (If/Loop/Scan bodies); the main graph is level 0.
+  public var maxGraphDepth: Int = 16
+  /// Largest declared size of one tensor (initializer, Constant value, external data), from
+  /// its dims and element size, checked before its data is read.
+  public var maxTensorBytes: Int = 1 << 32
 
   public init() {}
 }

@@ -87,6 +87,13 @@ public enum ONNXImporter {
       onnx__model_proto__free_unpacked(m, nil)
       throw GraftError(.invalid, at: Location(file: path), "not an ONNX model: the message has no graph")
     }
+    do {
+      var limitCheck = LimitCheck(file: path, limits: limits)
+      try limitCheck.run(m)
+    } catch {
+      onnx__model_proto__free_unpacked(m, nil)
+      throw error
+    }
     return m
   }
 }

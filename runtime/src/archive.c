@@ -164,6 +164,53 @@ static uint32_t tensor_storage(const graft_model *m, uint32_t t) {
 
 static uint64_t round8(uint64_t x) { return (x + 7u) & ~(uint64_t)7u; }
 
+/* Arena byte range of tensor t (storage 0); 0 when t is a weights tensor or omitted (-1). */
+static int arena_range(const graft_model *m, int32_t t, uint64_t *off, uint64_t *bytes) {
+  if (t < 0) return 0;
+  const uint8_t *e = m->tensors_ + (size_t)t * GRAFT__TENSOR_ENTRY_BYTES;
+  if (graft__le32(e + 72) != 0) return 0;
+  *off = graft__le64(e + 80);
+  *bytes = graft__le64(e + 88);
+  return 1;
+}
+
+static int ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) {
+  return an > 0 && bn > 0 && a < b + bn && b < a + an;
+}
+
+/* Within one node, an output shares no arena byte with another output, an input or the
+   scratch buffer, except that a copy_any output may lie exactly on (same offset and size) an
+   input; the scratch buffer shares none with any input or output. The compiler's plan never
+   does otherwise; a hostile plan that did would make kernels copy between overlapping
+   buffers (GRAFT_E_BOUNDS). Ranges were bounds-checked by check_tensor. O(n_in × n_out). */
+static graft_status check_node_overlaps(const graft_model *m, const uint8_t *p, uint32_t kernel,
+                                        uint32_t n_in, uint32_t n_out, uint64_t soff, uint64_t sbytes) {
+  const uint8_t *ids = p + GRAFT__NODE_HEADER_BYTES;
+  for (uint32_t j = 0; j < n_out; ++j) {
+    uint64_t o, on;
+    if (!arena_range(m, (int32_t)graft__le32(ids + 4 * (n_in + j)), &o, &on)) continue;
+    if (ranges_overlap(o, on, soff, sbytes)) return GRAFT_E_BOUNDS;
+    for (uint32_t i = 0; i < n_in; ++i) {
+      uint64_t a, an;
+      if (!arena_range(m, (int32_t)graft__le32(ids + 4 * i), &a, &an)) continue;
+      if (!ranges_overlap(o, on, a, an)) continue;
+      if (kernel == GRAFT_KERNEL_copy_any && a == o && an == on) continue;
+      return GRAFT_E_BOUNDS;
+    }
+    for (uint32_t k = j + 1; k < n_out; ++k) {
+      uint64_t b, bn;
+      if (arena_range(m, (int32_t)graft__le32(ids + 4 * (n_in + k)), &b, &bn) && ranges_overlap(o, on, b, bn))
+        return GRAFT_E_BOUNDS;
+    }
+  }
+  for (uint32_t i = 0; i < n_in; ++i) {
+    uint64_t a, an;
+    if (arena_range(m, (int32_t)graft__le32(ids + 4 * i), &a, &an) && ranges_overlap(a, an, soff, sbytes))
+      return GRAFT_E_BOUNDS;
+  }
+  return GRAFT_OK;
+}
+
 /* Step 5 for the node record at nodes_ + pos (pos 8-aligned, < nodes_bytes_); on success
    *next is the offset of the next record. */
 static graft_status check_node(graft_model *m, uint64_t pos, uint64_t *next) {
@@ -213,6 +260,8 @@ static graft_status check_node(graft_model *m, uint64_t pos, uint64_t *next) {
   } else if (scratch_offset % GRAFT_ALIGN != 0 || !fits(scratch_offset, scratch_bytes, m->arena_bytes_)) {
     return GRAFT_E_BOUNDS;
   }
+  graft_status ov = check_node_overlaps(m, p, graft__le32(p), n_in, n_out, scratch_offset, scratch_bytes);
+  if (ov != GRAFT_OK) return ov;
   *next = pos + used;
 
   graft__node n;

@@ -17,7 +17,15 @@ int64_t graft_attr_int(const graft_call *c, int32_t key, int64_t dflt) {
   const graft_attr *a = find_attr(c, key);
   if (!a || a->count < 1) return dflt;
   if ((a->type == GRAFT_ATTR_T_INT || a->type == GRAFT_ATTR_T_INTS) && a->ints) return a->ints[0];
-  if ((a->type == GRAFT_ATTR_T_FLOAT || a->type == GRAFT_ATTR_T_FLOATS) && a->floats) return (int64_t)a->floats[0];
+  if ((a->type == GRAFT_ATTR_T_FLOAT || a->type == GRAFT_ATTR_T_FLOATS) && a->floats) {
+    /* Saturating: NaN gives the default, out-of-range values the nearest int64 (a plain
+       conversion of those is undefined behaviour). */
+    float f = a->floats[0];
+    if (f != f) return dflt;
+    if (f >= 9.2233720e18f) return INT64_MAX;
+    if (f < -9.2233720e18f) return INT64_MIN;
+    return (int64_t)f;
+  }
   return dflt;
 }
 
